@@ -1,0 +1,144 @@
+"""Detection and tokenisation of PII: card numbers (Luhn-valid), US SSNs, Danish CPRs.
+
+Tokens are keyed HMACs of the normalised value, so the same value always gets the
+same token (a later event can refer to it) while the value cannot be recovered or
+brute-forced without the key. Tokens look like `tok_card_1f2e3d4c5b6a7980`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterator
+
+# 13-19 digits, optionally grouped by single spaces or dashes.
+_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_SSN = re.compile(r"(?<!\d)(\d{3})-(\d{2})-(\d{4})(?!\d)")
+_CPR = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})-?(\d{4})(?![\d-])")
+TOKEN = re.compile(r"tok_[a-z]+_[0-9a-f]{8,}")
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _valid_ssn(area: str, group: str, serial: str) -> bool:
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def _valid_cpr(dd: str, mm: str, yy: str) -> bool:
+    try:
+        date(2000 + int(yy), int(mm), int(dd))
+    except ValueError:
+        try:
+            date(1900 + int(yy), int(mm), int(dd))  # 29 Feb in a 19xx leap year
+        except ValueError:
+            return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str  # "card", "ssn", "cpr"
+    start: int
+    end: int
+    normalised: str
+
+
+def find_pii(text: str) -> list[Finding]:
+    """Every PII value in `text`, left to right, without overlaps."""
+    found: list[Finding] = []
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"[ -]", "", m.group())
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            found.append(Finding("card", m.start(), m.end(), digits))
+    for m in _SSN.finditer(text):
+        if _valid_ssn(*m.groups()):
+            found.append(Finding("ssn", m.start(), m.end(), "".join(m.groups())))
+    for m in _CPR.finditer(text):
+        dd, mm, yy, _ = m.groups()
+        if _valid_cpr(dd, mm, yy):
+            found.append(Finding("cpr", m.start(), m.end(), "".join(m.groups())))
+    found.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    result: list[Finding] = []
+    for f in found:
+        if not result or f.start >= result[-1].end:
+            result.append(f)
+    return result
+
+
+def contains_pii(text: str) -> bool:
+    """True if `text` holds a card number, SSN, CPR or a PII token."""
+    return bool(find_pii(text)) or bool(TOKEN.search(text))
+
+
+class Tokeniser:
+    """Replaces PII in strings with stable keyed tokens."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the PII token key must be at least 16 bytes")
+        self._key = key
+
+    def token(self, kind: str, normalised: str) -> str:
+        mac = hmac.new(self._key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
+        return f"tok_{kind}_{mac[:16]}"
+
+    def redact_text(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """`text` with PII replaced, and the (kind, token) pairs used."""
+        findings = find_pii(text)
+        if not findings:
+            return text, []
+        out, used, pos = [], [], 0
+        for f in findings:
+            tok = self.token(f.kind, f.normalised)
+            out.append(text[pos:f.start])
+            out.append(tok)
+            used.append((f.kind, tok))
+            pos = f.end
+        out.append(text[pos:])
+        return "".join(out), used
+
+    def redact(self, data: Any, path: str = "") -> tuple[Any, list[tuple[str, str, str]]]:
+        """A copy of JSON-like `data` with PII tokenised; and (field path, kind, token) per hit."""
+        if isinstance(data, str):
+            text, used = self.redact_text(data)
+            return text, [(path, kind, tok) for kind, tok in used]
+        if isinstance(data, dict):
+            hits: list[tuple[str, str, str]] = []
+            out = {}
+            for k, v in data.items():
+                out[k], h = self.redact(v, f"{path}.{k}" if path else str(k))
+                hits.extend(h)
+            return out, hits
+        if isinstance(data, list):
+            hits = []
+            items = []
+            for i, v in enumerate(data):
+                item, h = self.redact(v, f"{path}[{i}]")
+                items.append(item)
+                hits.extend(h)
+            return items, hits
+        return data, []
+
+
+def iter_strings(data: Any) -> Iterator[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for v in data.values():
+            yield from iter_strings(v)
+    elif isinstance(data, list):
+        for v in data:
+            yield from iter_strings(v)

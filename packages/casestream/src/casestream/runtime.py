@@ -1,0 +1,33 @@
+"""Process life cycle shared by every service: SIGTERM/SIGINT set one stop event, worker
+threads finish their batch in flight and return."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any, Sequence
+
+
+def shutdown_event() -> threading.Event:
+    stop = threading.Event()
+
+    def _handler(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    return stop
+
+
+def run_threads(threads: Sequence[threading.Thread], stop: threading.Event, log: Any) -> None:
+    """Start the threads; if any non-daemon one dies, stop the rest; return when all are done."""
+    workers = [t for t in threads if not t.daemon]
+    for t in threads:
+        t.start()
+    while not stop.wait(0.5):
+        dead = [t.name for t in workers if not t.is_alive()]
+        if dead:
+            log.error("worker_died", threads=dead)
+            stop.set()
+    for t in workers:
+        t.join(timeout=30)

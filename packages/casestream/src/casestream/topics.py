@@ -1,0 +1,73 @@
+"""The topics of the contract, and their creation with the settings ARCHITECTURE.md gives."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+INBOUND = "case.inbound.v1"
+EVENTS = "case.events.v1"
+DLQ = "case.inbound.dlq.v1"
+AUDIT = "case.audit.v1"
+
+SEVEN_DAYS_MS = str(7 * 24 * 3600 * 1000)
+
+# name -> config. The events topic keeps everything forever and is never compacted.
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {
+    INBOUND: {"cleanup.policy": "delete", "retention.ms": SEVEN_DAYS_MS, "max.message.bytes": "2097152"},
+    EVENTS: {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1",
+             "max.message.bytes": "2097152", "min.insync.replicas": "1"},
+    DLQ: {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1", "max.message.bytes": "4194304"},
+    AUDIT: {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"},
+}
+
+
+def ensure_topics(bootstrap: str, partitions: int = 3, replication: int = 1, timeout_s: float = 60.0) -> list[str]:
+    """Create any missing topic; events and inbound get the same partition count. Returns the created names."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="casestream-topics")
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    try:
+        existing = set(admin.list_topics())
+        if EVENTS in existing and INBOUND in existing:
+            desc = {t["name"]: len(t["partitions"]) for t in admin.describe_topics([INBOUND, EVENTS])}
+            if desc[INBOUND] != desc[EVENTS]:
+                raise RuntimeError(f"{INBOUND} has {desc[INBOUND]} partitions but {EVENTS} has {desc[EVENTS]}")
+            partitions = desc[INBOUND]
+        elif INBOUND in existing:
+            partitions = len(admin.describe_topics([INBOUND])[0]["partitions"])
+        created = []
+        for name, cfg in TOPIC_CONFIGS.items():
+            if name in existing:
+                continue
+            n = 1 if name == AUDIT else partitions
+            try:
+                admin.create_topics([NewTopic(name, n, replication, topic_configs=cfg)])
+                created.append(name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        admin.close()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="Create the Casestream topics if missing.")
+    p.add_argument("--bootstrap", default="127.0.0.1:9092")
+    p.add_argument("--partitions", type=int, default=3)
+    a = p.parse_args()
+    created = ensure_topics(a.bootstrap, a.partitions)
+    print("topics: created " + (", ".join(created) if created else "nothing (all present)"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Intake: validates, dedupes, links, tokenises, sequences and chains the case stream."""

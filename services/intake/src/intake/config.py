@@ -1,0 +1,17 @@
+"""Intake's settings, from CASESTREAM_* environment variables."""
+
+from __future__ import annotations
+
+from casestream.settings import CommonSettings
+
+# A fixed development key so tokens are stable across local runs; production sets
+# CASESTREAM_PII_KEY from a secret. The process logs a warning when it uses this one.
+DEV_PII_KEY = "casestream-dev-pii-key-not-for-production"
+
+
+class IntakeSettings(CommonSettings):
+    grpc_port: int = 50051
+    pii_key: str = DEV_PII_KEY
+    max_batch: int = 2000
+    # How long a read with min_sequence may wait for the projection at most.
+    max_read_wait_s: float = 10.0

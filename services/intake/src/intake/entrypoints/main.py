@@ -1,0 +1,67 @@
+"""The intake process: sequencer loop, case projection and gRPC server; stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import threading
+
+from casestream import kafka as cskafka, topics
+from casestream.clock import WallClock
+from casestream.grpc_server import GrpcServer, start_metrics
+from casestream.logging import configure_logging
+from casestream.pii import Tokeniser
+from casestream.runtime import run_threads, shutdown_event
+from casestream.v1 import case_pb2, case_pb2_grpc, intake_pb2, intake_pb2_grpc
+
+from intake.adapters.checkpoint import CheckpointStore
+from intake.adapters.kafka_loop import SequencerLoop
+from intake.adapters.projection import CaseProjection, ProjectionFeeder
+from intake.config import DEV_PII_KEY, IntakeSettings
+from intake.entrypoints.grpc_api import CaseApi, IntakeApi
+from intake.service_layer.sequencing import SequencingService
+
+
+def main() -> None:
+    cfg = IntakeSettings()
+    log = configure_logging("intake", cfg.log_level)
+    if cfg.pii_key == DEV_PII_KEY:
+        log.warning("pii_dev_key", hint="set CASESTREAM_PII_KEY in production")
+    cskafka.wait_for_broker(cfg.kafka_bootstrap)
+    topics.ensure_topics(cfg.kafka_bootstrap)
+    stop = shutdown_event()
+    start_metrics(cfg.metrics_port)
+
+    checkpoints = CheckpointStore(cfg.state_dir("intake") / "sequencer.sqlite")
+    service = SequencingService(Tokeniser(cfg.pii_key.encode()), topics.INBOUND)
+    loop = SequencerLoop(bootstrap=cfg.kafka_bootstrap, instance_id=cfg.instance_id, service=service,
+                         checkpoints=checkpoints, clock=WallClock(), log=log, max_batch=cfg.max_batch)
+    projection = CaseProjection()
+    feeder = ProjectionFeeder(cfg.kafka_bootstrap, projection, log)
+    submit_producer = cskafka.producer(cfg.kafka_bootstrap, linger_ms=1)
+
+    server = GrpcServer(lambda s: (
+        intake_pb2_grpc.add_IntakeServiceServicer_to_server(IntakeApi(submit_producer, projection, cfg.max_read_wait_s), s),
+        case_pb2_grpc.add_CaseServiceServicer_to_server(CaseApi(projection, cfg.max_read_wait_s), s),
+        [intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name,
+         case_pb2.DESCRIPTOR.services_by_name["CaseService"].full_name],
+    )[-1], host=cfg.grpc_host, port=cfg.grpc_port).start()
+    log.info("grpc_listening", port=server.port)
+
+    def ready_watch() -> None:
+        loop.ready.wait()
+        feeder.caught_up.wait()
+        if not stop.is_set():
+            server.set_serving(True)
+            log.info("serving", port=server.port)
+
+    threads = [threading.Thread(target=loop.run, args=(stop,), name="sequencer"),
+               threading.Thread(target=feeder.run, args=(stop,), name="projection"),
+               threading.Thread(target=ready_watch, name="ready", daemon=True)]
+    run_threads(threads, stop, log)
+    server.stop(grace=5)
+    submit_producer.close(timeout=5)
+    checkpoints.close()
+    log.info("stopped")
+
+
+if __name__ == "__main__":
+    main()
