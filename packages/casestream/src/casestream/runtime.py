@@ -19,15 +19,18 @@ def shutdown_event() -> threading.Event:
     return stop
 
 
-def run_threads(threads: Sequence[threading.Thread], stop: threading.Event, log: Any) -> None:
-    """Start the threads; if any non-daemon one dies, stop the rest; return when all are done."""
+def run_threads(threads: Sequence[threading.Thread], stop: threading.Event, log: Any) -> bool:
+    """Start the threads; if any non-daemon one dies, stop the rest. True if none died."""
     workers = [t for t in threads if not t.daemon]
     for t in threads:
         t.start()
+    clean = True
     while not stop.wait(0.5):
         dead = [t.name for t in workers if not t.is_alive()]
         if dead:
             log.error("worker_died", threads=dead)
+            clean = False
             stop.set()
     for t in workers:
         t.join(timeout=30)
+    return clean

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-INBOUND = "case.inbound.v1"
-EVENTS = "case.events.v1"
-DLQ = "case.inbound.dlq.v1"
-AUDIT = "case.audit.v1"
+# An optional prefix for topics and consumer groups, so tests (or two stacks on one
+# broker) never see each other's records. Empty in production.
+NAMESPACE = os.environ.get("CASESTREAM_TOPIC_NAMESPACE", "")
+
+INBOUND = f"{NAMESPACE}case.inbound.v1"
+EVENTS = f"{NAMESPACE}case.events.v1"
+DLQ = f"{NAMESPACE}case.inbound.dlq.v1"
+AUDIT = f"{NAMESPACE}case.audit.v1"
+
+
+def group(name: str) -> str:
+    """A consumer group id in this namespace."""
+    return f"{NAMESPACE}{name}"
 
 SEVEN_DAYS_MS = str(7 * 24 * 3600 * 1000)
 
@@ -22,8 +32,13 @@ TOPIC_CONFIGS: dict[str, dict[str, str]] = {
 }
 
 
-def ensure_topics(bootstrap: str, partitions: int = 3, replication: int = 1, timeout_s: float = 60.0) -> list[str]:
+def ensure_topics(
+    bootstrap: str, partitions: int = 3, replication: int = 1, timeout_s: float = 60.0, namespace: str | None = None,
+) -> list[str]:
     """Create any missing topic; events and inbound get the same partition count. Returns the created names."""
+    ns = NAMESPACE if namespace is None else namespace
+    inbound, events = (ns + n[len(NAMESPACE):] for n in (INBOUND, EVENTS))
+    configs = {ns + n[len(NAMESPACE):]: cfg for n, cfg in TOPIC_CONFIGS.items()}
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
@@ -38,18 +53,18 @@ def ensure_topics(bootstrap: str, partitions: int = 3, replication: int = 1, tim
             time.sleep(0.5)
     try:
         existing = set(admin.list_topics())
-        if EVENTS in existing and INBOUND in existing:
-            desc = {t["name"]: len(t["partitions"]) for t in admin.describe_topics([INBOUND, EVENTS])}
-            if desc[INBOUND] != desc[EVENTS]:
-                raise RuntimeError(f"{INBOUND} has {desc[INBOUND]} partitions but {EVENTS} has {desc[EVENTS]}")
-            partitions = desc[INBOUND]
-        elif INBOUND in existing:
-            partitions = len(admin.describe_topics([INBOUND])[0]["partitions"])
+        if events in existing and inbound in existing:
+            desc = {t["name"]: len(t["partitions"]) for t in admin.describe_topics([inbound, events])}
+            if desc[inbound] != desc[events]:
+                raise RuntimeError(f"{inbound} has {desc[inbound]} partitions but {events} has {desc[events]}")
+            partitions = desc[inbound]
+        elif inbound in existing:
+            partitions = len(admin.describe_topics([inbound])[0]["partitions"])
         created = []
-        for name, cfg in TOPIC_CONFIGS.items():
+        for name, cfg in configs.items():
             if name in existing:
                 continue
-            n = 1 if name == AUDIT else partitions
+            n = 1 if name.endswith("case.audit.v1") else partitions
             try:
                 admin.create_topics([NewTopic(name, n, replication, topic_configs=cfg)])
                 created.append(name)

@@ -24,7 +24,7 @@ DUPLICATES = Counter("casestream_intake_duplicates_total", "Inbound events dropp
 DEAD_LETTERS = Counter("casestream_intake_dead_letters_total", "Inbound records sent to the DLQ", ["code"])
 BATCH_SECONDS = Histogram("casestream_intake_batch_seconds", "Time to sequence and commit one batch")
 RESTORED = Gauge("casestream_intake_restored_events", "Events folded from the log at the last restore", ["partition"])
-GROUP_ID = "casestream-intake"
+GROUP_ID = topics.group("casestream-intake")
 
 
 def restore(checkpoints: CheckpointStore, bootstrap: str, partition: int) -> PartitionState:
@@ -73,7 +73,7 @@ class SequencerLoop:
         self.clock = clock
         self.log = log
         self.ready = threading.Event()
-        self._txn_id = f"casestream-intake-{instance_id}"
+        self._txn_id = topics.group(f"casestream-intake-{instance_id}")
         self._on_committed = on_committed
         self._max_batch = max_batch
 

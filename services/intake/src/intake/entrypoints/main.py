@@ -56,11 +56,13 @@ def main() -> None:
     threads = [threading.Thread(target=loop.run, args=(stop,), name="sequencer"),
                threading.Thread(target=feeder.run, args=(stop,), name="projection"),
                threading.Thread(target=ready_watch, name="ready", daemon=True)]
-    run_threads(threads, stop, log)
+    clean = run_threads(threads, stop, log)
     server.stop(grace=5)
     submit_producer.close(timeout=5)
     checkpoints.close()
-    log.info("stopped")
+    log.info("stopped", clean=clean)
+    if not clean:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
