@@ -1,0 +1,166 @@
+"""The streaming bootstrap shared by escalation, billing and notify.
+
+Each of them is a faust app that reads case.events.v1 as `Fact`s, keeps its state in a
+faust table (changelog-backed, so it survives restarts), and submits its decisions to
+case.inbound.v1 for intake to sequence. At-least-once: the offset of an event is
+committed only after the agent has processed it, and the agent awaits the broker's
+acknowledgement of every decision first; deterministic decision ids plus intake's dedupe
+make redelivery harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Callable, Iterable
+
+import faust
+from faust.transport import drivers as faust_drivers
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+from casestream import cloudevents_codec, envelope, kafka as cskafka, topics
+from casestream.facts import Decision, Fact
+from casestream.settings import CommonSettings
+
+class _ReadCommittedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # Faust reads uncommitted records unless it runs exactly-once; we must never act
+        # on an event from an aborted intake transaction.
+        consumer._isolation_level = "read_committed"
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> Any:
+        return _ReadCommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+faust_drivers.TRANSPORTS.aliases["casestream"] = "casestream.streaming:Transport"
+
+
+def make_app(service: str, cfg: CommonSettings) -> faust.App:
+    """A faust app for `service`, partitioned like case.events.v1 so tables co-partition with it."""
+    partitions = len(cskafka.end_offsets(cfg.kafka_bootstrap, topics.EVENTS)) or 1
+    return faust.App(
+        topics.group(f"casestream-{service}"),
+        broker=f"casestream://{cfg.kafka_bootstrap}",
+        store="memory://",
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=partitions,
+        topic_replication_factor=1,
+        web_enabled=False,
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+        producer_acks=-1,
+        producer_max_request_size=cskafka.MAX_REQUEST_BYTES,
+        table_cleanup_interval=3600.0,
+        datadir=str(cfg.state_dir(service) / "faust"),
+    )
+
+
+def events_topic(app: faust.App) -> Any:
+    """case.events.v1 with raw bytes: the value is hashed, so it is never re-serialized."""
+    return app.topic(topics.EVENTS, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", internal=False)
+
+
+def inbound_topic(app: faust.App) -> Any:
+    return app.topic(topics.INBOUND, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", internal=False)
+
+
+def to_fact(value: bytes) -> Fact | None:
+    """Decode a stored value; None (and no crash) if it is not a CaseEvent."""
+    try:
+        return envelope.fact_from_value(value)
+    except Exception:
+        return None
+
+
+async def submit(topic: Any, source: str, decisions: Iterable[Decision]) -> int:
+    """Send decisions as CloudEvents and wait until the broker has them all."""
+    futures = []
+    for d in decisions:
+        key, value, headers = cloudevents_codec.to_kafka(
+            id=d.id, source=source, type=d.type, subject=d.subject, time=d.time, data=d.data,
+            extensions={"caseid": d.case_id},
+        )
+        futures.append(await topic.send(key=key, value=value, headers=headers))
+    for f in futures:
+        await f
+    return len(futures)
+
+
+def fact_to_json(f: Fact) -> dict[str, Any]:
+    return {"case_id": f.case_id, "sequence": f.sequence, "type": f.type, "source": f.source, "id": f.id,
+            "time": f.time.isoformat(), "subject": f.subject, "data": dict(f.data)}
+
+
+def fact_from_json(d: dict[str, Any]) -> Fact:
+    from datetime import datetime
+
+    return Fact(case_id=d["case_id"], sequence=d["sequence"], type=d["type"], source=d["source"], id=d["id"],
+                time=datetime.fromisoformat(d["time"]), subject=d["subject"], data=d["data"])
+
+
+class FactLog:
+    """A faust table of `<key> -> [facts folded so far]`, as JSON (never pickle: the
+    changelog is data, not code). A service's state is the fold of these facts, so after
+    a restart it is rebuilt from the recovered table."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def append(self, key: str, fact: Fact) -> bool:
+        """Record `fact` under `key`; False if it was already there (a redelivery)."""
+        facts = list(self._table.get(key) or [])
+        if facts and any(f["case_id"] == fact.case_id and f["sequence"] >= fact.sequence
+                         for f in facts[-50:] if f["case_id"] == fact.case_id):
+            return False
+        facts.append(fact_to_json(fact))
+        self._table[key] = facts
+        return True
+
+    def facts(self, key: str) -> list[Fact]:
+        return [fact_from_json(d) for d in (self._table.get(key) or [])]
+
+    def keys(self) -> list[str]:
+        return list(self._table.keys())
+
+
+def serve_with_grpc(
+    app: faust.App, start_grpc: Callable[[], Any], log: Any, loglevel: str = "WARNING",
+) -> None:
+    """Run the faust worker in this thread and the gRPC server beside it.
+
+    Health turns SERVING once partitions are assigned and table recovery is complete; on
+    SIGTERM the worker stops consuming, commits, and the gRPC server drains.
+    """
+    server = start_grpc()
+
+    @app.task
+    async def _mark_serving() -> None:
+        while True:
+            recovery = app.tables.recovery if app.tables else None
+            done = recovery is None or recovery.completed.is_set()
+            if done and app.consumer.assignment() and not app.rebalancing:
+                server.set_serving(True)
+                log.info("serving", port=server.port)
+                return
+            await asyncio.sleep(0.2)
+
+    @app.on_before_shutdown.connect
+    async def _stop_grpc(_app: Any, **_: Any) -> None:
+        threading.Thread(target=server.stop, kwargs={"grace": 5}, daemon=True).start()
+
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=False)
+    try:
+        worker.execute_from_commandline()
+    finally:
+        server.stop(grace=2)
