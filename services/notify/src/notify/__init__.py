@@ -1,0 +1,1 @@
+"""Casestream notify: turns case facts and decisions into e-mails and signed webhooks."""

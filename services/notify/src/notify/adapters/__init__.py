@@ -1,0 +1,1 @@
+"""Adapters: YAML loaders, Jinja2 templates, SMTP and webhook senders, dedupe stores."""

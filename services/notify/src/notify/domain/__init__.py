@@ -1,0 +1,1 @@
+"""Pure notify domain: rules, recipients, case projection, PII guard and planning."""

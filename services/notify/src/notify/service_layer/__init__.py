@@ -1,0 +1,1 @@
+"""Use cases: handle a fact, deliver, list deliveries, preview."""
