@@ -1,0 +1,3 @@
+"""casectl: the Casestream operator tool."""
+
+__version__ = "0.1.0"
