@@ -1,0 +1,1 @@
+"""Pure escalation rules: policy, business calendar, case state (a fold) and decisions."""
