@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 RUN_DIR ?= $(CURDIR)/.run
 export CASESTREAM_RUN_DIR := $(RUN_DIR)
 export CASESTREAM_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
+# Locally (make up, make demo) services run on the stream clock, so a story's days pass
+# as fast as its events arrive; production (deploy/k8s) uses wall time.
+export CASESTREAM_CLOCK ?= stream
 PACKAGES := packages/casestream $(wildcard services/*/pyproject.toml) $(wildcard tools/*/pyproject.toml)
 PKG_DIRS := packages/casestream $(patsubst %/pyproject.toml,%,$(filter %/pyproject.toml,$(PACKAGES)))
 STAMP := $(VENV)/.installed
@@ -65,10 +68,10 @@ test-unit: setup ## the pure, fast tests only
 
 demo: setup kafka-up ## the telecom story end to end on the local broker
 	@$(MAKE) --no-print-directory up
-	@$(PY) -m casectl.demo
+	@$(PY) -m casestream_demo
 
 bench: setup kafka-up topics ## throughput and latency, as ratios to the raw produce rate of this run
-	@$(PY) -m casectl.bench
+	@$(PY) -m casestream_bench
 
 k8s-validate: ## render every overlay with kustomize and validate against the schemas
 	@deploy/k8s/tools/validate.sh

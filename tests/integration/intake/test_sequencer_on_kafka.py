@@ -117,3 +117,26 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(stack_factory):
     ids = [dict(r.headers)["ce_id"].decode() for r in events if dict(r.headers)["ce_type"] != b"casestream.case.opened"]
     assert len(ids) == len(set(ids)) == total, f"{len(ids)} contacts, {len(set(ids))} unique, expected {total}"
     assert len(cases) == 40
+
+
+def test_an_event_on_the_wrong_partition_still_joins_the_accounts_case(stack_factory):
+    """librdkafka (kcat) partitions keys with CRC32, Java and kafka-python with murmur2: intake
+    re-routes so that all of an account's events meet in one sequencer, one case."""
+    stack = stack_factory()
+    stack.start("intake")
+    p = KafkaProducer(bootstrap_servers=stack.bootstrap)
+    home = (murmur2(b"ACC-ROUTE") & 0x7FFFFFFF) % stack.partitions
+    wrong = (home + 1) % stack.partitions
+    send_structured(p, stack.inbound, contact(1, "ACC-ROUTE", source="crm"), b"ACC-ROUTE")
+    p.flush()
+    wait_until(lambda: len(read_topic(stack.bootstrap, stack.events)) >= 2, what="the first contact")
+    doc = contact(2, "ACC-ROUTE", source="crm")
+    p.send(stack.inbound, key=b"ACC-ROUTE", value=json.dumps(doc).encode(), partition=wrong,
+           headers=[("content-type", b"application/cloudevents+json")])
+    p.flush()
+    events = wait_until(lambda: (r := read_topic(stack.bootstrap, stack.events)) and len(r) >= 3 and r,
+                        what="the mis-partitioned contact")
+    cases = check_chains(events)
+    assert len(cases) == 1, "one account, one case"
+    assert {r.partition for r in events} == {home}
+    assert [dict(r.headers)["ce_id"].decode() for r in events][1:] == ["crm-1", "crm-2"]

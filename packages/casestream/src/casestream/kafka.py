@@ -7,6 +7,7 @@ import time
 from typing import Any, Iterable, Iterator, Sequence
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.partitioner.default import murmur2
 
 from casestream import cloudevents_codec, topics
 from casestream.facts import Decision
@@ -33,6 +34,11 @@ def consumer(bootstrap: str, *, group_id: str | None = None, **overrides: Any) -
     )
     cfg.update(overrides)
     return KafkaConsumer(**cfg)
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition the Java client (and kafka-python) picks for `key`: murmur2, positive, modulo."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def wait_for_broker(bootstrap: str, timeout_s: float = 60.0) -> None:

@@ -22,6 +22,7 @@ from intake.service_layer.sequencing import InboundRecord, SequencingService
 SEQUENCED = Counter("casestream_intake_sequenced_total", "Events appended to case.events.v1")
 DUPLICATES = Counter("casestream_intake_duplicates_total", "Inbound events dropped as duplicates of (source, id)")
 DEAD_LETTERS = Counter("casestream_intake_dead_letters_total", "Inbound records sent to the DLQ", ["code"])
+FORWARDED = Counter("casestream_intake_forwarded_total", "Inbound records re-sent to their account's partition")
 BATCH_SECONDS = Histogram("casestream_intake_batch_seconds", "Time to sequence and commit one batch")
 RESTORED = Gauge("casestream_intake_restored_events", "Events folded from the log at the last restore", ["partition"])
 GROUP_ID = topics.group("casestream-intake")
@@ -112,6 +113,10 @@ class SequencerLoop:
                                                           headers=r.headers, partition=partition)))
             for dl in result.dead_letters:
                 producer.send(topics.DLQ, key=dl.key, value=dl.value, headers=dl.headers)
+            for fw in result.forwards:
+                r = fw.record
+                producer.send(topics.INBOUND, key=r.key, value=r.value, partition=fw.partition,
+                              headers=r.headers + [("cs_forwarded_from", f"{r.partition}:{r.offset}".encode())])
             offsets = {tp: OffsetAndMetadata(recs[-1].offset + 1, "", -1) for tp, recs in batch.items() if recs}
             producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
             producer.commit_transaction()
@@ -132,6 +137,7 @@ class SequencerLoop:
                 self.checkpoints.save(seq.state)
         n = sum(len(v) for v in result.appends.values())
         SEQUENCED.inc(n)
+        FORWARDED.inc(len(result.forwards))
         DUPLICATES.inc(result.duplicates)
         for dl in result.dead_letters:
             DEAD_LETTERS.labels(dict(dl.headers)["cs_error_code"].decode()).inc()

@@ -31,7 +31,8 @@ def main() -> None:
     start_metrics(cfg.metrics_port)
 
     checkpoints = CheckpointStore(cfg.state_dir("intake") / "sequencer.sqlite")
-    service = SequencingService(Tokeniser(cfg.pii_key.encode()), topics.INBOUND)
+    inbound_partitions = len(cskafka.end_offsets(cfg.kafka_bootstrap, topics.INBOUND))
+    service = SequencingService(Tokeniser(cfg.pii_key.encode()), topics.INBOUND, inbound_partitions)
     loop = SequencerLoop(bootstrap=cfg.kafka_bootstrap, instance_id=cfg.instance_id, service=service,
                          checkpoints=checkpoints, clock=WallClock(), log=log, max_batch=cfg.max_batch)
     projection = CaseProjection()

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Iterable
 
 from casestream import cloudevents_codec
+from casestream.kafka import partition_for
 from casestream.envelope import Record
 from casestream.pii import Tokeniser
 
@@ -31,10 +32,19 @@ class DeadLetter:
     headers: list[tuple[str, bytes]]
 
 
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """A record that reached the wrong inbound partition, to be re-sent to its account's one."""
+
+    partition: int
+    record: InboundRecord
+
+
 @dataclass(slots=True)
 class BatchResult:
     appends: dict[int, list[Record]] = field(default_factory=dict)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    forwards: list[Forward] = field(default_factory=list)
     outcomes: list[tuple[InboundRecord, Outcome]] = field(default_factory=list)
     duplicates: int = 0
 
@@ -70,9 +80,11 @@ def _ce_key_guess(rec: InboundRecord) -> tuple[str, str] | None:
 
 
 class SequencingService:
-    def __init__(self, tokeniser: Tokeniser, source_topic: str) -> None:
+    def __init__(self, tokeniser: Tokeniser, source_topic: str, partitions: int = 0) -> None:
         self._tokeniser = tokeniser
         self._source_topic = source_topic
+        # Inbound partition count; 0 disables re-routing (unit tests of one partition).
+        self.partitions = partitions
         self.sequencers: dict[int, Sequencer] = {}
 
     def assign(self, state: PartitionState) -> None:
@@ -93,6 +105,13 @@ class SequencingService:
                 result.dead_letters.append(dead_letter(rec, rej, self._source_topic, _ce_key_guess(rec)))
                 result.outcomes.append((rec, Outcome(rejected=rej)))
                 continue
+            if self.partitions:
+                # All of an account's events must meet in one sequencer, whatever partitioner
+                # the producer used (librdkafka's default is CRC32, not Java's murmur2).
+                home = partition_for(event.subject.encode(), self.partitions)
+                if home != rec.partition:
+                    result.forwards.append(Forward(home, rec))
+                    continue
             try:
                 outcome = seq.sequence(event, now=now, inbound_offset=rec.offset)
             except Exception as e:  # a bug must not lose the record or stop the partition
