@@ -3,6 +3,7 @@ reading a partition range, and waiting for the broker."""
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -15,11 +16,18 @@ from casestream.facts import Decision
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
+@functools.lru_cache(maxsize=1)
+def _security() -> dict[str, str]:
+    from casestream.settings import CommonSettings
+
+    return CommonSettings().kafka_security()
+
+
 def producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
     """A producer that waits for all in-sync replicas and never reorders on retry."""
     cfg: dict[str, Any] = dict(
         bootstrap_servers=bootstrap, acks="all", linger_ms=2, batch_size=256 * 1024,
-        max_request_size=MAX_REQUEST_BYTES, enable_idempotence=True, retries=2**31 - 1,
+        max_request_size=MAX_REQUEST_BYTES, enable_idempotence=True, retries=2**31 - 1, **_security(),
     )
     cfg.update(overrides)
     return KafkaProducer(**cfg)
@@ -30,7 +38,7 @@ def consumer(bootstrap: str, *, group_id: str | None = None, **overrides: Any) -
     cfg: dict[str, Any] = dict(
         bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
         auto_offset_reset="earliest", isolation_level="read_committed",
-        fetch_max_wait_ms=20, max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+        fetch_max_wait_ms=20, max_partition_fetch_bytes=MAX_REQUEST_BYTES, **_security(),
     )
     cfg.update(overrides)
     return KafkaConsumer(**cfg)
@@ -47,7 +55,7 @@ def wait_for_broker(bootstrap: str, timeout_s: float = 60.0) -> None:
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            c = KafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            c = KafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=5000, **_security())
             try:
                 c.topics()
                 return

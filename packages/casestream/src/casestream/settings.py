@@ -22,6 +22,30 @@ class CommonSettings(BaseSettings):
     instance_id: str = "0"
     # "wall" in production; "stream" in tests, replays and the demo.
     clock: str = Field(default="wall", pattern="^(wall|stream)$")
+    # TLS to the brokers (Strimzi's mutual-TLS listener in deploy/k8s).
+    kafka_security_protocol: str = Field(default="PLAINTEXT", pattern="^(PLAINTEXT|SSL)$")
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+
+    def kafka_security(self) -> dict[str, str]:
+        """kafka-python client options for the configured protocol."""
+        if self.kafka_security_protocol != "SSL":
+            return {}
+        opts = {"security_protocol": "SSL", "ssl_cafile": self.kafka_ssl_cafile,
+                "ssl_certfile": self.kafka_ssl_certfile, "ssl_keyfile": self.kafka_ssl_keyfile}
+        return {k: v for k, v in opts.items() if v}
+
+    def ssl_context(self):  # type: ignore[no-untyped-def]
+        """An SSL context for faust/aiokafka, or None for PLAINTEXT."""
+        if self.kafka_security_protocol != "SSL":
+            return None
+        import ssl
+
+        ctx = ssl.create_default_context(cafile=self.kafka_ssl_cafile)
+        if self.kafka_ssl_certfile:
+            ctx.load_cert_chain(self.kafka_ssl_certfile, self.kafka_ssl_keyfile)
+        return ctx
 
     def state_dir(self, service: str) -> Path:
         path = self.run_dir / "state" / f"{service}-{self.instance_id}"

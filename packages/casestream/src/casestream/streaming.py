@@ -61,6 +61,7 @@ def make_app(service: str, cfg: CommonSettings) -> faust.App:
         producer_max_request_size=cskafka.MAX_REQUEST_BYTES,
         table_cleanup_interval=3600.0,
         datadir=str(cfg.state_dir(service) / "faust"),
+        **({"broker_credentials": faust.SSLCredentials(ctx)} if (ctx := cfg.ssl_context()) else {}),
     )
 
 

@@ -45,7 +45,10 @@ def ensure_topics(
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="casestream-topics")
+            from casestream.settings import CommonSettings
+
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="casestream-topics",
+                                     **CommonSettings().kafka_security())
             break
         except Exception:
             if time.monotonic() > deadline:
