@@ -42,17 +42,24 @@ class Stack:
     def grpc_addr(self, name: str) -> str:
         return f"127.0.0.1:{self.procs[name].grpc_port}"
 
+    def logs(self, lines: int = 25) -> str:
+        """The tail of every process's log, for failure messages."""
+        return "\n".join(f"--- {name} ---\n{p.tail(lines)}" for name, p in self.procs.items())
+
     def close(self) -> None:
         for p in reversed(list(self.procs.values())):
             p.stop()
 
 
-def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> Any:
+def wait_until(predicate: Any, timeout: float = 60.0, interval: float = 0.2, what: str = "condition",
+               stack: "Stack | None" = None) -> Any:
+    """Poll `predicate` until it is truthy; on time-out, fail with the services' log tails."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            logs = f"\n{stack.logs()}" if stack is not None else ""
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{logs}")
         time.sleep(interval)

@@ -100,7 +100,7 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(stack_factory):
 
     t = threading.Thread(target=produce)
     t.start()
-    wait_until(lambda: len(read_topic(stack.bootstrap, stack.events)) > 500, what="some progress before the kill")
+    wait_until(lambda: len(read_topic(stack.bootstrap, stack.events)) > 500, what="some progress before the kill", stack=stack)
     intake.kill9()
     t.join()
     # A resend of part of the stream after the crash, as a producer retry would do.
@@ -110,7 +110,7 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(stack_factory):
     p.flush()
     stack.start("intake")
     events = wait_until(lambda: (r := read_topic(stack.bootstrap, stack.events)) and len(r) >= total + 40 and r,
-                        timeout=120, what="all events after restart")
+                        timeout=120, what="all events after restart", stack=stack)
     time.sleep(1.5)
     events = read_topic(stack.bootstrap, stack.events)
     cases = check_chains(events)
