@@ -20,6 +20,10 @@ class DeliveryLog(Protocol):
 
     def record(self, record: DeliveryRecord) -> None: ...
 
+    def status(self, message_id: str) -> str | None:
+        """The recorded status ("sending", "sent", "failed", "deferred"), or None."""
+        ...
+
     def mark_sent(self, message_id: str, case_id: str) -> None:
         """Remember a send learnt from the stream (our own notification_sent decision)."""
         ...
@@ -41,6 +45,12 @@ class InMemoryDeliveryLog:
         self._records[record.message_id] = record
         if record.status == "sent":
             self._sent.add(record.message_id)
+
+    def status(self, message_id: str) -> str | None:
+        if message_id in self._sent:
+            return "sent"
+        rec = self._records.get(message_id)
+        return rec.status if rec else None
 
     def mark_sent(self, message_id: str, case_id: str) -> None:
         self._sent.add(message_id)
@@ -88,6 +98,11 @@ class SqliteDeliveryLog:
             row = self._db.execute("SELECT 1 FROM deliveries WHERE message_id = ? AND status = 'sent'",
                                    (message_id,)).fetchone()
         return row is not None
+
+    def status(self, message_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT status FROM deliveries WHERE message_id = ?", (message_id,)).fetchone()
+        return row[0] if row else None
 
     def record(self, record: DeliveryRecord) -> None:
         values = [getattr(record, c) for c in _COLUMNS]

@@ -1,12 +1,19 @@
 """A local SMTP sink for development and tests: every message lands in a .eml file.
 
+    python -m notify.adapters.smtp_sink                      # as `make up` starts it
     python -m notify.adapters.smtp_sink --port 8025 --dir /tmp/mail
+
+Without arguments the port comes from CASESTREAM_SMTP_PORT (default 8025), the host from
+CASESTREAM_SMTP_HOST (default 127.0.0.1) and the directory from CASESTREAM_SMTP_SINK_DIR
+(default `<CASESTREAM_RUN_DIR>/mail`). File names start with the receive time in
+nanoseconds since the epoch.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import signal
 import threading
 import time
@@ -45,9 +52,11 @@ def start_sink(directory: str | Path, host: str = "127.0.0.1", port: int = 8025)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Local SMTP sink writing .eml files")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8025)
-    parser.add_argument("--dir", required=True, help="directory to write .eml files into")
+    env = os.environ
+    default_dir = env.get("CASESTREAM_SMTP_SINK_DIR") or str(Path(env.get("CASESTREAM_RUN_DIR", ".run")) / "mail")
+    parser.add_argument("--host", default=env.get("CASESTREAM_SMTP_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(env.get("CASESTREAM_SMTP_PORT", "8025")))
+    parser.add_argument("--dir", default=default_dir, help=f"directory to write .eml files into (default {default_dir})")
     args = parser.parse_args(argv)
     controller = start_sink(args.dir, args.host, args.port)
     stop = threading.Event()

@@ -71,7 +71,7 @@ class DeliveryRecord:
     channel: str
     recipient_role: str
     locale: str
-    status: Literal["sent", "failed", "deferred"]
+    status: Literal["sending", "sent", "failed", "deferred"]  # "sending": handed over, outcome not yet known
     attempts: int
     reason: str
     at: datetime

@@ -8,9 +8,9 @@ when failed, reason. Never the body, never the address. Their ids are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Mapping, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 from casestream.facts import Decision, Fact
 
@@ -18,7 +18,7 @@ from notify.adapters.delivery_log import DeliveryLog
 from notify.domain import case_file
 from notify.domain.case_file import CaseFile
 from notify.domain.delivery import DeliveryOutcome, DeliveryRecord, OutboundMessage
-from notify.domain.plan import Notification, context_for, plan, resolve_recipient
+from notify.domain.plan import Notification, context_for, plan, promises_due_soon, quiet_until, resolve_recipient
 from notify.domain.rules import PROMISE_DUE_SOON, ConfigInvalid, Directory, RuleBook
 from notify.service_layer.messages import Templates, compose
 
@@ -81,6 +81,8 @@ class NotifyService:
         self._last_data: dict[tuple[str, str], Mapping[str, Any]] = {}
         # Deferred by quiet hours, keyed by message id; re-planned on replay after a restart.
         self._deferred: dict[str, Notification] = {}
+        # Message ids whose notify decision has come back sequenced (sent or failed).
+        self._confirmed: set[str] = set()
 
     # ---- use cases ---------------------------------------------------------------------
 
@@ -89,14 +91,13 @@ class NotifyService:
         if fact.type in (NOTIFICATION_SENT, NOTIFICATION_FAILED):
             # Our own decisions come back sequenced: a sent one is proof of delivery.
             mid = str(fact.data.get("message_id") or "")
+            if mid:
+                self._confirmed.add(mid)
             if fact.type == NOTIFICATION_SENT and mid:
                 self.store.mark_sent(mid, fact.case_id)
                 self._deferred.pop(mid, None)
             return []
-        case = case_file.apply(self._cases.get(fact.case_id), fact)
-        self._cases[fact.case_id] = case
-        self._last_data[(fact.case_id, fact.type)] = fact.data
-        planned = plan(fact, case, self.rules, self.directory, now)
+        planned = self._fold(fact, now)
         if replaying and not self.send_during_replay:
             return []
         return self._dispatch(self._due_deferred(now) + planned, now)
@@ -104,6 +105,52 @@ class NotifyService:
     def flush(self, now: datetime) -> list[Decision]:
         """Send messages deferred by quiet hours whose not-before time has passed."""
         return self._dispatch(self._due_deferred(now), now)
+
+    def tick(self, now: datetime) -> list[Decision]:
+        """Time passing with no fact: flush deferred messages and remind owners of promises due soon."""
+        due = self._due_deferred(now)
+        for case in list(self._cases.values()):
+            reminders = promises_due_soon(case, self.rules, self.directory, now)
+            if reminders:
+                # A reminder already tried (sent, failed or deferred) is not retried on every tick.
+                tried = {r.message_id for r in self.store.for_case(case.case_id)}
+                due.extend(n for n in reminders if n.message_id not in tried and n.message_id not in self._deferred)
+        return self._dispatch(due, now)
+
+    def rehydrate(self, facts: Iterable[Fact], now: datetime) -> list[Decision]:
+        """Fold facts already processed before a restart, sending nothing.
+
+        Returns the decisions of deliveries the store recorded but whose decision never
+        came back sequenced (a crash between sending and submitting); their ids are
+        deterministic, so resubmitting them is deduped by intake. Messages still
+        deferred by quiet hours are deferred again.
+        """
+        cases: set[str] = set()
+        for fact in facts:
+            cases.add(fact.case_id)
+            if fact.type in (NOTIFICATION_SENT, NOTIFICATION_FAILED):
+                self.handle(fact, now, replaying=True)
+                continue
+            for n in self._fold(fact, fact.time):
+                if n.message_id not in self._deferred:
+                    self._deferred[n.message_id] = n  # kept only if the store says it is still deferred
+        pending: list[Decision] = []
+        for case_id in sorted(cases):
+            records = {r.message_id: r for r in self.store.for_case(case_id)}
+            for mid, n in list(self._deferred.items()):
+                if n.case_id != case_id:
+                    continue
+                rec = records.get(mid)
+                if rec is None or rec.status != "deferred" or self.store.was_sent(mid):
+                    del self._deferred[mid]
+                elif n.recipient is not None and not n.urgent:
+                    self._deferred[mid] = replace(n, not_before=quiet_until(now, n.recipient.time_zone,
+                                                                            n.recipient.quiet_hours))
+            account = self._cases[case_id].account if case_id in self._cases else ""
+            for rec in records.values():
+                if rec.status in ("sent", "failed") and rec.message_id not in self._confirmed:
+                    pending.append(self._decision_from_record(rec, account))
+        return pending
 
     def deliveries(self, case_id: str) -> list[DeliveryRecord]:
         """What this case's customer and staff were sent, failed to be sent, or will be sent."""
@@ -129,7 +176,13 @@ class NotifyService:
         composed = compose(self.templates, rule.template, use_locale, context)
         return Preview(composed.subject, composed.body, rule.channel, rule.recipient, composed.locale, composed.blocked)
 
-    # ---- delivery ----------------------------------------------------------------------
+    # ---- folding and delivery ------------------------------------------------------------
+
+    def _fold(self, fact: Fact, now: datetime) -> list[Notification]:
+        case = case_file.apply(self._cases.get(fact.case_id), fact)
+        self._cases[fact.case_id] = case
+        self._last_data[(fact.case_id, fact.type)] = fact.data
+        return plan(fact, case, self.rules, self.directory, now)
 
     def _due_deferred(self, now: datetime) -> list[Notification]:
         due = [n for n in self._deferred.values() if n.not_before is None or n.not_before <= now]
@@ -161,7 +214,13 @@ class NotifyService:
             outcome = DeliveryOutcome.failed(0, "no_recipient")
         elif sender is None:
             outcome = DeliveryOutcome.failed(0, f"no_sender_for_channel: {n.channel}")
+        elif self.store.status(n.message_id) == "sending":
+            # A crash came between handing this message over and recording the outcome: it may
+            # have gone out. Sending again could duplicate it, so it is reported, not resent.
+            outcome = DeliveryOutcome.failed(0, "interrupted: outcome unknown after a restart; not resent")
         else:
+            # Recorded before the hand-over, so a crash mid-send is known after the restart.
+            self.store.record(self._record(n, "sending", 0, "", now, locale))
             outcome = sender.send(OutboundMessage(
                 message_id=n.message_id, channel=n.channel, to=address, subject=composed.subject,
                 body=composed.body, case_id=n.case_id, account=n.subject, rule_id=n.rule_id,
@@ -178,6 +237,18 @@ class NotifyService:
             channel=n.channel, recipient_role=n.recipient_role, locale=locale, status=status,
             attempts=attempts, reason=reason, at=now, trigger_ref=n.trigger_ref,
         )
+
+    @staticmethod
+    def _decision_from_record(rec: DeliveryRecord, account: str) -> Decision:
+        data: dict[str, Any] = {
+            "channel": rec.channel, "template": rec.template, "rule": rec.rule, "locale": rec.locale,
+            "recipient_role": rec.recipient_role, "message_id": rec.message_id, "attempts": rec.attempts,
+            "trigger_ref": rec.trigger_ref,
+        }
+        if rec.status == "sent":
+            return Decision(NOTIFICATION_SENT, f"notify:{rec.message_id}:sent", rec.case_id, account, rec.at, data)
+        data["reason"] = rec.reason
+        return Decision(NOTIFICATION_FAILED, f"notify:{rec.message_id}:failed", rec.case_id, account, rec.at, data)
 
     @staticmethod
     def _decision(n: Notification, outcome: DeliveryOutcome, now: datetime, locale: str) -> Decision:
