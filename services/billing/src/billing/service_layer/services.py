@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from casestream.facts import Decision, Fact
 
 from billing.domain import events as ev
-from billing.domain.fold import dedupe_key, fold
+from billing.domain.fold import MalformedFact, dedupe_key, fold
 from billing.domain.model import AccountState, DunningHold, HolderChange, LedgerEntry
 from billing.domain.policy import BillingPolicy
 from billing.domain.rules import DunningAssessment, assess_dunning, decide, dunning_notices
@@ -69,6 +69,26 @@ class DisputeView:
     hold_active: bool
 
 
+def rebuild_account(account_id: str, facts: Iterable[Fact]) -> AccountState | None:
+    """One account's state from the facts already handled for it, folded WITHOUT deciding.
+
+    None if none of them opens the account (as `handle` would not have opened it).
+    """
+    state: AccountState | None = None
+    for fact in facts:
+        if fact.type not in ev.RELEVANT:
+            continue
+        if state is None:
+            if fact.type == ev.CLOCK_TICKED:
+                continue
+            state = AccountState(account_id)
+        try:
+            state = fold(state, fact)
+        except MalformedFact:
+            continue  # `handle` rejected it too
+    return state
+
+
 class BillingService:
     """Billing's use cases over an AccountRepository, under one policy."""
 
@@ -91,6 +111,49 @@ class BillingService:
             return self._count(decisions)
         create = fact.type != ev.CLOCK_TICKED  # a tick alone never opens an account
         return self._count(self._handle_account(fact.subject, fact, create=create, case_id=fact.case_id))
+
+    def accounts_touched(self, fact: Fact) -> list[str]:
+        """The accounts whose state `fact` changes when handled (a global tick: every account)."""
+        if fact.type not in ev.RELEVANT:
+            return []
+        if fact.type == ev.CLOCK_TICKED and fact.subject in GLOBAL_SUBJECTS:
+            return list(self.repository.account_ids())
+        return [fact.subject]
+
+    def rehydrate(self, facts: Iterable[Fact]) -> int:
+        """Fold already-handled facts back into their accounts WITHOUT deciding; returns how many changed state.
+
+        Used after a restart: the decisions these facts caused are already on the stream.
+        A malformed fact is skipped here as `handle` skipped it.
+        """
+        changed = 0
+        for fact in facts:
+            for account_id in self.accounts_touched(fact):
+                state = self.repository.get(account_id)
+                if state is None:
+                    if fact.type == ev.CLOCK_TICKED:
+                        continue
+                    state = AccountState(account_id)
+                try:
+                    folded = fold(state, fact)
+                except MalformedFact:
+                    continue
+                if folded is not state:
+                    self.repository.save(folded)
+                    changed += 1
+        return changed
+
+    def due_notices(self, now: datetime) -> list[Decision]:
+        """Dunning notices due at wall time `now` for every account, without folding anything.
+
+        Their ids are deterministic, so firing again before a notice comes back is deduped by intake.
+        """
+        decisions: list[Decision] = []
+        for account_id in list(self.repository.account_ids()):
+            state = self.repository.get(account_id)
+            if state is not None:
+                decisions += dunning_notices(state, self.policy, now)
+        return decisions
 
     def _handle_account(self, account_id: str, fact: Fact, create: bool, case_id: str | None) -> list[Decision]:
         state = self.repository.get(account_id)
