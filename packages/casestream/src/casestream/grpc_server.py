@@ -82,8 +82,11 @@ class GrpcServer:
         names = list(register(self.server))
         self.health = health.HealthServicer(experimental_non_blocking=True)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
         self.service_names = names
+        # grpc's HealthServicer answers SERVING for "" from creation; a process is not ready
+        # until its state is recovered, so every name starts NOT_SERVING.
+        self.set_serving(False)
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
         self.port = self.server.add_insecure_port(f"{host}:{port}")
         if self.port == 0:
             raise RuntimeError(f"could not bind gRPC to {host}:{port}")

@@ -25,13 +25,7 @@ def main() -> None:
         billing_pb2_grpc.add_BillingServiceServicer_to_server(BillingApi(billing.service, cfg.max_read_wait_s), server)
         return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name]
 
-    def start_grpc() -> GrpcServer:
-        server = GrpcServer(register, host=cfg.grpc_host, port=cfg.grpc_port)
-        # grpc's HealthServicer answers SERVING for "" from birth; we are not, until the table is recovered.
-        server.set_serving(False)
-        return server.start()
-
-    streaming.serve_with_grpc(billing.app, start_grpc, log)
+    streaming.serve_with_grpc(billing.app, lambda: GrpcServer(register, host=cfg.grpc_host, port=cfg.grpc_port).start(), log)
 
 
 if __name__ == "__main__":
