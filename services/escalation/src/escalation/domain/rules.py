@@ -8,7 +8,7 @@ intake's dedupe drops the copies. Every decision's data records `policy_version`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from casestream.facts import Decision, Fact
@@ -177,22 +177,12 @@ def _decide(state: CaseState, fact: Fact, policy: Policy, out: _Out) -> None:
 
 
 def _repeat_contacts(state: CaseState, fact: Fact, policy: Policy, out: _Out) -> None:
-    rule = policy.repeat_contacts
-    if rule.direction == "inbound" and fact.data.get("direction") != "inbound":
+    refs = state.repeat_bursts.get(fact.ref)
+    if not refs:
         return
-    since = fact.time.astimezone(timezone.utc) - rule.within
-    if state.last_repeat_escalation is not None:
-        since = max(since, state.last_repeat_escalation)
-    counted = [c for c in state.contacts
-               if (rule.direction == "any" or c.direction == "inbound") and since < c.time <= fact.time
-               or c.ref == fact.ref]
-    counted = sorted({c.ref: c for c in counted}.values(), key=lambda c: (c.time, c.ref))
-    if len(counted) >= rule.count:
-        # Anchored on the first counted contact, so later contacts in the same burst
-        # produce the same id until the escalation comes back.
-        out.escalate("repeat_contacts", f"repeat-contacts:{counted[0].ref}", fact.ref, fact.time,
-                     contacts=len(counted), within_seconds=int(rule.within.total_seconds()),
-                     contact_refs=[c.ref for c in counted])
+    # Anchored on the first counted contact (the fold found the burst; see state.repeat_burst).
+    out.escalate("repeat_contacts", f"repeat-contacts:{refs[0]}", fact.ref, fact.time, contacts=len(refs),
+                 within_seconds=int(policy.repeat_contacts.within.total_seconds()), contact_refs=list(refs))
 
 
 def handoff_assessment(state: CaseState, to_queue: str, at: datetime, policy: Policy) -> dict[str, Any] | None:
@@ -338,12 +328,14 @@ def due_timers(state: CaseState, policy: Policy) -> list[Timer]:
         if not c.running:
             continue
         key = f"{case}:{c.name}:{c.generation}"
+        # Answered in time, with our decision on its way back: nothing more falls due.
+        settled = state.settled_at(c.name)
         if not c.warned:
             warn = clock_deadline(c, policy, policy.sla.warn_at)
-            if warn is not None:
+            if warn is not None and (settled is None or warn < settled):
                 timers.append(Timer(f"sla-warn:{key}", "sla_warning", warn, c.name))
         deadline = clock_deadline(c, policy)
-        if deadline is not None:
+        if deadline is not None and (settled is None or deadline < settled):
             timers.append(Timer(f"sla-breach:{key}", "sla_breach", deadline, c.name))
     for p in state.promises.values():
         if p.status == "open" and (p.fulfilled_at is None or p.fulfilled_at > p.due):

@@ -9,7 +9,7 @@ its intake-queue owner in the fold, so every sequence has an owner.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
 
@@ -135,6 +135,9 @@ class Handoff:
     requested_at: datetime
     status: Literal["pending", "accepted", "refused"] = "pending"
     refusal: str | None = None
+    # When the target queue answered. The answer settles the handoff, even while our
+    # accept/refuse decision is still on its way back to be sequenced.
+    responded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,8 @@ class Approval:
     approver: str | None = None
     approval_ref: str | None = None  # ref of the approval_requested fact
     status: Literal["new", "pending", "granted", "denied"] = "new"
+    # When someone with authority decided (settles it before our decision comes back).
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,9 @@ class CaseState:
     approvals: Mapping[str, Approval] = field(default_factory=lambda: _m({}))
     contacts: tuple[Contact, ...] = ()
     last_repeat_escalation: datetime | None = None
+    # contact ref -> the contact refs of the burst it completed (derived from contacts alone,
+    # so a burst is counted once even before its escalation comes back sequenced)
+    repeat_bursts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _m({}))
     breaches: tuple[Breach, ...] = ()
     escalations: tuple[str, ...] = ()  # ids of escalated facts
     tasks: tuple[str, ...] = ()  # ids of task_opened facts
@@ -204,11 +212,40 @@ class CaseState:
             found = spell.owner
         return found
 
+    def settled_at(self, clock_name: str) -> datetime | None:
+        """When a handoff or approval clock's subject was answered, if it was (None otherwise)."""
+        kind, _, ref = clock_name.partition(":")
+        if kind == "handoff":
+            h = self.handoffs.get(ref)
+            return h.responded_at if h is not None else None
+        if kind == "approval":
+            a = self.approvals.get(ref)
+            return a.decided_at if a is not None else None
+        return None
+
     def approval_by_ref(self, ref: str) -> Approval | None:
         """An approval by its approval_requested ref or by its request ref."""
         if ref in self.approvals:
             return self.approvals[ref]
         return next((a for a in self.approvals.values() if a.approval_ref == ref), None)
+
+
+def repeat_burst(state: CaseState, contact: Contact, policy: Policy) -> list[Contact]:
+    """The contacts (oldest first) that `contact` completes into a repeat-contact burst, or [].
+
+    Counted within the rule's window, and only after the previous burst's escalation time.
+    """
+    rule = policy.repeat_contacts
+    if rule.direction == "inbound" and contact.direction != "inbound":
+        return []
+    since = contact.time.astimezone(timezone.utc) - rule.within
+    if state.last_repeat_escalation is not None:
+        since = max(since, state.last_repeat_escalation)
+    counted = [c for c in state.contacts + (contact,)
+               if (rule.direction == "any" or c.direction == "inbound") and since < c.time <= contact.time
+               or c.ref == contact.ref]
+    counted = sorted({c.ref: c for c in counted}.values(), key=lambda c: (c.time, c.ref))
+    return counted if len(counted) >= rule.count else []
 
 
 def intake_owner(policy: Policy) -> Owner:
@@ -245,7 +282,11 @@ def evolve(state: CaseState, fact: Fact, policy: Policy) -> CaseState:
         s = replace(s, status="closed", slas=_m(slas))
     elif t == CONTACT_LOGGED:
         contact = Contact(fact.ref, fact.time, d.get("direction", ""), d.get("agent", ""))
+        burst = repeat_burst(s, contact, policy)
         s = replace(s, contacts=s.contacts + (contact,))
+        if burst:
+            s = replace(s, last_repeat_escalation=fact.time,
+                        repeat_bursts=_with(s.repeat_bursts, fact.ref, tuple(c.ref for c in burst)))
         fr = s.slas.get("first_response")
         # First response is met by the first outbound contact (a call-back, reply or visit).
         if d.get("direction") == "outbound" and fr is not None and fr.active:
@@ -260,6 +301,16 @@ def evolve(state: CaseState, fact: Fact, policy: Policy) -> CaseState:
     elif t == HANDOFF_REQUESTED:
         h = Handoff(fact.ref, d["to_queue"], d["by"], d["reason"], fact.time)
         s = replace(s, handoffs=_with(s.handoffs, fact.ref, h))
+    elif t == HANDOFF_RESPONDED:
+        h = s.handoffs.get(d.get("handoff_ref", ""))
+        if h is not None and h.status == "pending" and h.responded_at is None:
+            s = replace(s, handoffs=_with(s.handoffs, h.ref, replace(h, responded_at=fact.time)))
+    elif t == APPROVAL_DECIDED:
+        a = s.approval_by_ref(d.get("approval_ref", ""))
+        if a is not None and a.status in ("new", "pending") and a.decided_at is None:
+            lim = policy.limit(d.get("approver", ""), a.action, a.currency)
+            if lim is not None and lim >= a.amount_minor:  # a decision without authority settles nothing
+                s = replace(s, approvals=_with(s.approvals, a.request_ref, replace(a, decided_at=fact.time)))
     elif t == STATUS_CHANGED:
         s = replace(s, work_status=d.get("status", s.work_status))
     elif t in MONEY_ACTIONS:
@@ -302,6 +353,10 @@ def _evolve_own(s: CaseState, fact: Fact, policy: Policy) -> CaseState:
             reply = next((c for c in s.contacts if c.direction == "outbound" and c.time >= at), None)
             if reply is not None:
                 clock = replace(clock.pause(reply.time), met_at=reply.time)
+        settled = s.settled_at(clock.name)
+        if settled is not None:
+            # Likewise an answer to the handoff or approval sequenced before this fact.
+            clock = replace(clock.pause(max(settled, at)), met_at=max(settled, at))
         return replace(s, slas=_with(s.slas, d["sla"], clock))
     if name in ("sla_paused", "sla_resumed", "sla_warned", "sla_breached"):
         c = s.slas.get(d["sla"])
@@ -337,7 +392,9 @@ def _evolve_own(s: CaseState, fact: Fact, policy: Policy) -> CaseState:
             return s
         s = replace(s, level=min(s.level + 1, policy.top_level), escalations=s.escalations + (fact.id,))
         if d.get("reason") == "repeat_contacts":
-            s = replace(s, last_repeat_escalation=parse_time(d["at"], "at"))
+            at = parse_time(d["at"], "at")
+            if s.last_repeat_escalation is None or at > s.last_repeat_escalation:
+                s = replace(s, last_repeat_escalation=at)
         return s
     if name == "priority_changed":
         return replace(s, priority=d["to"])

@@ -50,6 +50,8 @@ class SlaView:
     deadline: datetime | None  # None unless running
     warned: bool
     as_of: datetime | None
+    started_at: datetime | None = None
+    calendar: str | None = None
 
 
 class EscalationService:
@@ -69,6 +71,27 @@ class EscalationService:
         decisions = react(state, after, fact, now, self.policy)
         self.repository.save(after)
         return decisions
+
+    def rehydrate(self, facts: Iterable[Fact]) -> int:
+        """Fold already-handled facts into state without deciding anything (a restart's recovery).
+
+        Facts at or below a case's folded sequence are skipped, so rehydrating twice is
+        harmless. Returns how many facts were folded.
+        """
+        folded = 0
+        for fact in facts:
+            state = self.repository.get(fact.case_id) or CaseState(fact.case_id)
+            if fact.sequence <= state.last_sequence:
+                continue
+            self.repository.advance_stream_time(fact.time)
+            self.repository.save(evolve(state, fact, self.policy))
+            folded += 1
+        return folded
+
+    def last_sequence(self, case_id: str) -> int:
+        """The highest sequence of `case_id` folded so far (0 if the case is unknown)."""
+        state = self.repository.get(case_id)
+        return state.last_sequence if state is not None else 0
 
     def advance(self, now: datetime) -> list[Decision]:
         """Advance the stream clock (a tick or wall time) and fire every case's due timers."""
@@ -111,7 +134,8 @@ class EscalationService:
                 st = "running" if c.running else "paused"
             elapsed = clock_elapsed(c, now, self.policy) if now is not None else timedelta(0)
             views.append(SlaView(c.name, c.generation, st, c.basis, c.target, elapsed,
-                                 max(c.target - elapsed, timedelta(0)), clock_deadline(c, self.policy), c.warned, now))
+                                 max(c.target - elapsed, timedelta(0)), clock_deadline(c, self.policy), c.warned, now,
+                                 c.started_at, c.calendar))
         return sorted(views, key=lambda v: v.name)
 
     def state(self, case_id: str) -> CaseState:

@@ -1,0 +1,1 @@
+"""Adapters: the faust fact log glue, fold progress for read-your-writes, metrics."""
