@@ -92,7 +92,7 @@ def test_recipients_resolve_by_role():
     no_next = _one(fact(3, "casestream.escalation.sla_breached", {"sla": "s", "owner": "a-17"}))
     assert no_next["sla-breached-next-level"].recipient.key == "s-1"  # the owner's supervisor
     reg = _one(fact(3, "casestream.complaint.regulatory_filed", {"regulator": "PSC", "reference": "R"}))
-    assert reg["regulatory-complaint-senior"].recipient.key == "s-9"
+    assert reg["regulatory-complaint-senior"].recipient.key == "dana.senior"  # escalation's senior owner
     dispute = _one(fact(3, "casestream.billing.dispute_opened", {"reference": "D-1", "reason": "x"}))
     n = dispute["dispute-opened-customer"]
     assert n.recipient.key == "ACC-2" and n.locale == "da"
@@ -100,8 +100,20 @@ def test_recipients_resolve_by_role():
 
 def test_unknown_account_plans_with_no_recipient():
     f = fact(3, "casestream.billing.dunning_hold_placed", {"reference": "INV-1"}, account="ACC-404")
-    (n,) = plan(f, fold(opening(account="ACC-404") + [f]), RULES, DIRECTORY, T0)
+    no_default = DIRECTORY.model_copy(update={"default_customer": None})
+    (n,) = plan(f, fold(opening(account="ACC-404") + [f]), RULES, no_default, T0)
     assert n.recipient is None
+
+
+def test_an_unlisted_account_reaches_the_default_customer_contact():
+    f = fact(3, "casestream.billing.dunning_hold_placed", {"reference": "INV-1"}, account="ACC-404")
+    (n,) = plan(f, fold(opening(account="ACC-404") + [f]), RULES, DIRECTORY, T0)
+    assert n.recipient.email == "customer+acc-404@customers.casestream.example"
+
+
+def test_a_queue_owner_is_reached_through_its_duty_owner():
+    breach = fact(3, "casestream.escalation.sla_breached", {"sla": "s", "owner": "frontline"})
+    assert _one(breach)["sla-breached-owner"].recipient.key == "fl-duty-lead"
 
 
 # ---- promise due soon --------------------------------------------------------------

@@ -121,6 +121,7 @@ def test_sender_failure_becomes_a_failed_decision():
 
 def test_no_recipient_is_a_failure_not_a_crash():
     svc, _, _ = service()
+    svc.directory = svc.directory.model_copy(update={"default_customer": None})
     f = fact(3, "casestream.billing.dunning_hold_placed", {"reference": "INV-1"}, account="ACC-404")
     (d,) = feed(svc, opening(account="ACC-404") + [f])
     assert d.data["reason"] == "no_recipient"

@@ -79,7 +79,8 @@ def apply(case: CaseFile | None, fact: Fact) -> CaseFile:
     elif t in (ESC + "owner_assigned", ESC + "escalated", ESC + "handoff_accepted"):
         case = replace(
             case,
-            owner=str(data.get("owner") or case.owner),
+            # The accountable person: escalation's owner may be a queue, whose duty owner answers.
+            owner=str(data.get("accountable") or data.get("owner") or case.owner),
             queue=str(data.get("queue") or data.get("to_queue") or case.queue),
         )
     elif t == "casestream.promise.made":

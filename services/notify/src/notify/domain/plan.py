@@ -88,9 +88,11 @@ def resolve_recipient(role: str, data: Mapping[str, Any], case: CaseFile, direct
     owner = str(data.get("owner") or case.owner or "")
     if role == "customer":
         account = case.account or str(data.get("account") or "")
-        contact = directory.accounts.get(account)
+        contact = directory.customer(account)
         return _recipient(role, account, contact, directory) if contact else None
     if role == "owner":
+        if owner in directory.queues:
+            owner = directory.queues[owner].duty_owner
         return _person(role, owner, directory)
     if role == "queue_duty_owner":
         queue = directory.queues.get(str(data.get("to_queue") or data.get("queue") or ""))

@@ -168,6 +168,18 @@ class Directory(_Strict):
     queues: dict[str, Queue] = Field(default_factory=dict)
     senior_owner: str | None = None
     accounts: dict[str, Contact] = Field(default_factory=dict)
+    # How to reach a customer whose account is not listed; "{account}" in the e-mail
+    # address is replaced by the account id.
+    default_customer: Contact | None = None
+
+    def customer(self, account: str) -> Contact | None:
+        """The contact for `account`, or the default customer contact made for it."""
+        if account in self.accounts:
+            return self.accounts[account]
+        if self.default_customer is None or not account:
+            return None
+        d = self.default_customer
+        return d.model_copy(update={"email": d.email.replace("{account}", account.lower()) if d.email else None})
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "Directory":
