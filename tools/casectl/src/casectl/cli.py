@@ -70,16 +70,22 @@ def _progress(label: str, total: int, enabled: bool) -> Iterator[Callable[[int],
         bar.update(task, completed=total)
 
 
-def _records(bootstrap: str, topic: str, label: str, show: bool, partitions: list[int] | None = None) -> Iterator:
-    """Scan a topic with a progress bar on stderr (none with --json)."""
+def _span(bootstrap: str, topic: str, show: bool, partitions: list[int] | None = None):
     from casectl import kafka_io
 
     try:
-        s = kafka_io.span(bootstrap, topic, partitions)
+        return kafka_io.fast_span(bootstrap, topic, partitions)
     except LookupError as e:
         _fail(str(e), not show)
+
+
+def _records(bootstrap: str, topic: str, label: str, show: bool, partitions: list[int] | None = None) -> Iterator:
+    """Scan a topic (fast reader) with a progress bar on stderr (none with --json)."""
+    from casectl import kafka_io
+
+    s = _span(bootstrap, topic, show, partitions)
     with _progress(label, s.total, show) as advance:
-        yield from kafka_io.scan(bootstrap, topic, span_=s, progress=advance)
+        yield from kafka_io.fast_scan(bootstrap, topic, span_=s, progress=advance)
 
 
 # --------------------------------------------------------------------------- case
@@ -186,10 +192,14 @@ def replay(
             _fail("a counterfactual replay needs both --policy FILE and --case CASE", as_json, 2)
         _counterfactual(bs, policy, case_id, service, as_json)
         return
-    from casectl.projection import default_store, rebuild
+    from casectl import replay as measured
+    from casectl.projection import default_store
 
     target = store or default_store()
-    res = rebuild(_records(bs, config.topics().events, "replaying", not as_json), target)
+    topic = config.topics().events
+    s = _span(bs, topic, not as_json)
+    with _progress("replaying", s.total, not as_json) as advance:
+        res = measured.rebuild(bs, target, topic=topic, span_=s, progress=advance)
     if as_json:
         _emit({"ok": True, **res.to_dict()})
     else:
@@ -254,10 +264,13 @@ def log_verify(
     bootstrap: BootstrapOpt = None,
 ) -> None:
     """Walk the events topic (read_committed): cs_seq contiguous from 1 and every hash chain holds."""
-    from casectl.logverify import verify_log
+    from casectl import replay as measured
 
     parts = None if partition is None else [partition]
-    rep = verify_log(_records(config.bootstrap(bootstrap), config.topics().events, "verifying", not as_json, parts))
+    bs, topic = config.bootstrap(bootstrap), config.topics().events
+    s = _span(bs, topic, not as_json, parts)
+    with _progress("verifying", s.total, not as_json) as advance:
+        rep = measured.verify_log(bs, topic=topic, partitions=parts, span_=s, progress=advance)
     if as_json:
         _emit(rep.to_dict())
     elif rep.ok:
@@ -368,10 +381,10 @@ def _verify_checkpoints(bundle: Path, trusted_key: str | None, checkpoint_key: P
     from casectl import kafka_io
     from casectl.audit_log import parse_checkpoint_docs, verify_with_checkpoints
 
-    docs = parse_checkpoint_docs(r.value for r in kafka_io.scan(bootstrap, config.topics().audit))
+    docs = parse_checkpoint_docs(r.value for r in kafka_io.fast_scan(bootstrap, config.topics().audit))
 
     def read(topic: str, partition: int):
-        return kafka_io.scan(bootstrap, topic, [partition])
+        return kafka_io.fast_scan(bootstrap, topic, [partition])
 
     return verify_with_checkpoints(bundle, docs, read, trusted_public_key=trusted_key,
                                    checkpoint_public_key=checkpoint_key.read_bytes() if checkpoint_key else None)

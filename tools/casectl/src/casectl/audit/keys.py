@@ -11,6 +11,7 @@ import os
 import stat
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -83,7 +84,7 @@ def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
 def load_public_key_pem(data: bytes) -> Ed25519PublicKey:
     try:
         pub = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as e:  # a flipped OID bit gives UnsupportedAlgorithm
         raise KeyFileError(f"not a PEM public key ({e})") from None
     if not isinstance(pub, Ed25519PublicKey):
         raise KeyFileError(f"not an Ed25519 public key ({type(pub).__name__})")
