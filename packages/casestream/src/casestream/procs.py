@@ -185,7 +185,7 @@ def lag(group: str, bootstrap: str) -> int | None:
 
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         try:
-            committed = admin.list_consumer_group_offsets(topics.group(group))
+            committed = admin.list_group_offsets(topics.group(group)).get(topics.group(group), {})
         finally:
             admin.close()
         if not committed:
@@ -195,7 +195,7 @@ def lag(group: str, bootstrap: str) -> int | None:
             ends = c.end_offsets(list(committed))
         finally:
             c.close()
-        return sum(max(0, ends[tp] - om.offset) for tp, om in committed.items())
+        return sum(max(0, ends[tp] - om.offset) for tp, om in committed.items() if om.offset >= 0)
     except Exception:
         return None
 
