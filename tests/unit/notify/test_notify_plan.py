@@ -144,3 +144,8 @@ def test_projection_tracks_owner_account_and_promises_tolerantly():
     case = fold(facts)
     assert (case.account, case.owner) == ("ACC-2", "s-1")
     assert case.promises["C-1#3"].due is None and case.open_promises() == []
+
+
+def test_the_supervisor_of_a_queue_owner_is_its_duty_owners_supervisor():
+    breach = fact(3, "casestream.escalation.sla_breached", {"sla": "s", "owner": "frontline"})
+    assert _one(breach)["sla-breached-next-level"].recipient.key == "escalation-manager"

@@ -85,14 +85,14 @@ def _person(role: str, person_id: str | None, directory: Directory) -> Recipient
 
 def resolve_recipient(role: str, data: Mapping[str, Any], case: CaseFile, directory: Directory) -> Recipient | None:
     """The person (or customer) who plays `role` for this event, or None."""
-    owner = str(data.get("owner") or case.owner or "")
+    owner = str(data.get("accountable") or data.get("owner") or case.owner or "")
+    if owner in directory.queues:  # a queue owns the case: its duty owner is accountable
+        owner = directory.queues[owner].duty_owner
     if role == "customer":
         account = case.account or str(data.get("account") or "")
         contact = directory.customer(account)
         return _recipient(role, account, contact, directory) if contact else None
     if role == "owner":
-        if owner in directory.queues:
-            owner = directory.queues[owner].duty_owner
         return _person(role, owner, directory)
     if role == "queue_duty_owner":
         queue = directory.queues.get(str(data.get("to_queue") or data.get("queue") or ""))
