@@ -1,0 +1,288 @@
+"""The measurements. Each returns a dict of figures (rates in events/s, latencies in ms)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from casestream import envelope, kafka as cskafka, procs, topics
+
+from casestream_bench import workloads
+
+MAX_REQUEST = 4 * 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(p / 100.0 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+def create_topic(bootstrap: str, name: str, partitions: int, config: dict[str, str] | None = None) -> None:
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="casestream-bench")
+    try:
+        admin.create_topics([NewTopic(name, partitions, 1, topic_configs=config or {})])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        admin.close()
+
+
+def set_log_append_time(bootstrap: str, topic: str) -> None:
+    """Broker timestamps (LogAppendTime) on the bench's events topic, so record timestamps are append times."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="casestream-bench")
+    try:
+        admin.incremental_alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
+                                                        configs={"message.timestamp.type": "LogAppendTime"})])
+    except Exception:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={
+            **topics.TOPIC_CONFIGS[topics.EVENTS], "message.timestamp.type": "LogAppendTime"})])
+    finally:
+        admin.close()
+
+
+def end_total(bootstrap: str, topic: str) -> int:
+    return sum(cskafka.end_offsets(bootstrap, topic).values())
+
+
+# ----------------------------------------------------------------------------- 1. the limit
+
+
+def raw_produce(bootstrap: str, topic: str, partitions: int, n: int) -> dict[str, Any]:
+    """kafka-python, acks=all, 1 KiB values, explicit partitions, one producer: records/s until flushed."""
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, batch_size=512 * 1024,
+                      max_request_size=MAX_REQUEST)
+    value = os.urandom(workloads.RECORD_BYTES)
+    keys = [workloads.account(i).encode() for i in range(1000)]
+    try:
+        for i in range(2000):  # warm-up: connections, metadata
+            p.send(topic, key=keys[i % 1000], value=value, partition=i % partitions)
+        p.flush()
+        t0 = time.perf_counter()
+        for i in range(n):
+            p.send(topic, key=keys[i % 1000], value=value, partition=i % partitions)
+        p.flush()
+        dt = time.perf_counter() - t0
+    finally:
+        p.close()
+    return {"records": n, "seconds": dt, "rate": n / dt, "mib_s": n * len(value) / dt / 2**20}
+
+
+# ----------------------------------------------------------------------------- 2. sequencing
+
+
+def preload_inbound(bootstrap: str, topic: str, run: str, n: int, accounts: int) -> float:
+    p = cskafka.producer(bootstrap, linger_ms=5)
+    t0 = time.perf_counter()
+    try:
+        for i in range(n):
+            acct = workloads.account(i % accounts)
+            p.send(topic, key=acct.encode(), value=workloads.inbound_json(run, i, acct))
+        p.flush()
+    finally:
+        p.close()
+    return time.perf_counter() - t0
+
+
+def read_events(bootstrap: str, topic: str, start: dict[int, int] | None = None,
+                on_record: Callable[[Any], None] | None = None) -> tuple[int, int, int]:
+    """Read `topic` from `start` (default zero) to its current end; (count, min ts, max ts)."""
+    c = cskafka.consumer(bootstrap, max_poll_records=10000, fetch_max_bytes=64 * 1024 * 1024)
+    try:
+        parts = sorted(c.partitions_for_topic(topic) or [])
+        tps = [TopicPartition(topic, p) for p in parts]
+        c.assign(tps)
+        ends = c.end_offsets(tps)
+        for tp in tps:
+            c.seek(tp, (start or {}).get(tp.partition, 0))
+        n, lo, hi = 0, None, None
+        remaining = {tp for tp in tps if c.position(tp) < ends[tp]}
+        while remaining:
+            batch = c.poll(timeout_ms=500)
+            for tp, recs in batch.items():
+                for r in recs:
+                    if r.offset >= ends[tp]:
+                        break
+                    n += 1
+                    lo = r.timestamp if lo is None or r.timestamp < lo else lo
+                    hi = r.timestamp if hi is None or r.timestamp > hi else hi
+                    if on_record:
+                        on_record(r)
+            remaining = {tp for tp in remaining if c.position(tp) < ends[tp]}
+        return n, lo or 0, hi or 0
+    finally:
+        c.close()
+
+
+def wait_total(bootstrap: str, topic: str, target: int, timeout: float, progress: Callable[[int], None] | None = None,
+               ) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = end_total(bootstrap, topic)
+        if progress:
+            progress(got)
+        if got >= target or time.monotonic() > deadline:
+            return got
+        time.sleep(0.25)
+
+
+# ----------------------------------------------------------------------------- 3. latency
+
+
+def paced(rate: float, seconds: float, fn: Callable[[int, int], None]) -> tuple[int, float]:
+    """Open loop: call fn(i, intended_ns) at t0 + i/rate whatever happened before; returns (n, max lag s)."""
+    n = int(rate * seconds)
+    t0 = time.perf_counter()
+    wall0 = time.time_ns()
+    max_lag = 0.0
+    for i in range(n):
+        due = t0 + i / rate
+        now = time.perf_counter()
+        if due > now:
+            time.sleep(due - now)
+        else:
+            max_lag = max(max_lag, now - due)
+        fn(i, wall0 + int((due - t0) * 1e9))
+    return n, max_lag
+
+
+def submit_latency(bootstrap: str, inbound: str, events: str, run: str, accounts: int, rate: float,
+                   seconds: float) -> dict[str, Any]:
+    start = cskafka.end_offsets(bootstrap, events)
+    p = cskafka.producer(bootstrap, linger_ms=0)
+    try:
+        def send(i: int, intended_ns: int) -> None:
+            acct = workloads.account(i % accounts)
+            p.send(inbound, key=acct.encode(), value=workloads.inbound_json(run, i, acct, sent_ns=intended_ns))
+
+        n, max_lag = paced(rate, seconds, send)
+        p.flush()
+    finally:
+        p.close()
+    timeout = max(30.0, seconds * 6)
+    deadline = time.monotonic() + timeout
+    # end offsets count transaction markers too: they only say when to start reading
+    got = wait_total(bootstrap, events, sum(start.values()) + n, timeout=timeout)
+    while True:
+        lat_ts: list[float] = []
+        lat_seq: list[float] = []
+
+        def on(r: Any) -> None:
+            ev = envelope.decode(r.value)
+            sent = ev.extensions.get(workloads.SENT_EXT)
+            if sent is None:
+                return
+            sent_ns = int(sent)
+            lat_ts.append((r.timestamp * 1_000_000 - sent_ns) / 1e6)
+            lat_seq.append((ev.sequenced_at.ToNanoseconds() - sent_ns) / 1e6)
+
+        read_events(bootstrap, events, start, on)
+        if len(lat_ts) >= n or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    return {"sent": n, "appended": len(lat_ts), "offered_rate": rate, "seconds": seconds, "max_send_lag_ms": max_lag * 1e3,
+            "p50_ms": pct(lat_ts, 50), "p99_ms": pct(lat_ts, 99), "max_ms": max(lat_ts) if lat_ts else float("nan"),
+            "sequenced_at_p50_ms": pct(lat_seq, 50), "sequenced_at_p99_ms": pct(lat_seq, 99),
+            "missing": n - len(lat_ts), "events_end_total": got}
+
+
+# ----------------------------------------------------------------------------- 6. gRPC GetCase
+
+
+def grpc_getcase(addr: str, case_ids: list[str], qps: float, seconds: float, threads: int = 8) -> dict[str, Any]:
+    import grpc
+
+    from casestream.v1 import case_pb2, case_pb2_grpc
+
+    results: list[list[float]] = [[] for _ in range(threads)]
+    queued: list[list[float]] = [[] for _ in range(threads)]
+    errors = [0] * threads
+    barrier = threading.Barrier(threads)
+
+    def worker(k: int) -> None:
+        ch = grpc.insecure_channel(addr)
+        stub = case_pb2_grpc.CaseServiceStub(ch)
+        rnd = random.Random(k)
+        reqs = [case_pb2.GetCaseRequest(case_id=rnd.choice(case_ids)) for _ in range(256)]
+        for r in reqs[:50]:  # warm-up
+            stub.GetCase(r, timeout=5)
+        barrier.wait()
+        rate = qps / threads
+        n = int(rate * seconds)
+        t0 = time.perf_counter() + k / qps  # stagger the threads
+        for i in range(n):
+            due = t0 + i / rate
+            now = time.perf_counter()
+            if due > now:
+                time.sleep(due - now)
+            s = time.perf_counter()
+            try:
+                stub.GetCase(reqs[i & 255], timeout=2)
+            except grpc.RpcError:
+                errors[k] += 1
+                continue
+            e = time.perf_counter()
+            results[k].append((e - s) * 1e3)
+            queued[k].append((e - due) * 1e3)
+        ch.close()
+
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    dt = time.perf_counter() - t0
+    lat = [x for r in results for x in r]
+    q = [x for r in queued for x in r]
+    return {"qps_target": qps, "calls": len(lat), "errors": sum(errors), "achieved_qps": len(lat) / dt,
+            "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": max(lat) if lat else float("nan"),
+            "from_schedule_p99_ms": pct(q, 99), "threads": threads}
+
+
+# ----------------------------------------------------------------------------- intake
+
+
+class Intake:
+    def __init__(self, run_dir: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.proc = procs.Process(procs.SERVICES["intake"], run_dir, env, grpc_port=self.port, metrics_port=0)
+
+    def start(self) -> "Intake":
+        self.proc.start()
+        return self
+
+    def wait_serving(self, timeout: float = 120.0) -> None:
+        self.proc.wait_serving(timeout)
+
+    @property
+    def addr(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+def rmtree(p: Path) -> None:
+    shutil.rmtree(p, ignore_errors=True)
