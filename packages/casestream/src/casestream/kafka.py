@@ -44,6 +44,47 @@ def consumer(bootstrap: str, *, group_id: str | None = None, **overrides: Any) -
     return KafkaConsumer(**cfg)
 
 
+def fast_consumer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
+    """librdkafka settings for reading committed records without joining a group or committing.
+
+    kafka-python decodes records in pure Python; readers that see every event (replay, log
+    verify, intake's projection) use librdkafka through confluent-kafka instead.
+    """
+    from casestream.settings import CommonSettings
+
+    s = CommonSettings()
+    cfg: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "group.id": "casestream-reader",  # required by the client; never joined (assign only), never committed
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "isolation.level": "read_committed",
+        "auto.offset.reset": "earliest",
+        "enable.partition.eof": True,
+        "fetch.max.bytes": 64 * 1024 * 1024,
+        "max.partition.fetch.bytes": 16 * 1024 * 1024,
+        "queued.min.messages": 200_000,
+        "fetch.wait.max.ms": 20,
+        "fetch.queue.backoff.ms": 1,  # the default (1 s) stalls a reader whenever its local queue is full
+        "log_level": 3,
+    }
+    if s.kafka_security_protocol == "SSL":
+        cfg["security.protocol"] = "SSL"
+        for key, value in (("ssl.ca.location", s.kafka_ssl_cafile), ("ssl.certificate.location", s.kafka_ssl_certfile),
+                           ("ssl.key.location", s.kafka_ssl_keyfile)):
+            if value:
+                cfg[key] = value
+    cfg.update(overrides)
+    return cfg
+
+
+def fast_consumer(bootstrap: str, **overrides: Any) -> Any:
+    """A confluent_kafka.Consumer configured by `fast_consumer_config`."""
+    from confluent_kafka import Consumer
+
+    return Consumer(fast_consumer_config(bootstrap, **overrides))
+
+
 def partition_for(key: bytes, partitions: int) -> int:
     """The partition the Java client (and kafka-python) picks for `key`: murmur2, positive, modulo."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions

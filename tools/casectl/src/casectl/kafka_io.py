@@ -92,39 +92,12 @@ _PARTITION_EOF = -191  # confluent_kafka.KafkaError._PARTITION_EOF
 
 
 def confluent_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
-    """librdkafka settings for a read-only, committed-only scan (TLS from CommonSettings)."""
-    from casestream.settings import CommonSettings
-
-    s = CommonSettings()
-    cfg: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
-        "group.id": "casectl-scan",  # required by the client; never joined (assign only) and never committed
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "isolation.level": "read_committed",
-        "auto.offset.reset": "earliest",
-        "enable.partition.eof": True,
-        "fetch.max.bytes": 64 * 1024 * 1024,
-        "max.partition.fetch.bytes": 16 * 1024 * 1024,
-        "queued.min.messages": 200_000,
-        "fetch.wait.max.ms": 20,
-        "fetch.queue.backoff.ms": 1,  # the default (1 s) stalls a scan whenever the local queue is full
-        "log_level": 3,
-    }
-    if s.kafka_security_protocol == "SSL":
-        cfg["security.protocol"] = "SSL"
-        for key, value in (("ssl.ca.location", s.kafka_ssl_cafile), ("ssl.certificate.location", s.kafka_ssl_certfile),
-                           ("ssl.key.location", s.kafka_ssl_keyfile)):
-            if value:
-                cfg[key] = value
-    cfg.update(overrides)
-    return cfg
+    """librdkafka settings for a read-only, committed-only scan (the shared reader's)."""
+    return cskafka.fast_consumer_config(bootstrap, **{"group.id": "casectl-scan", **overrides})
 
 
 def fast_consumer(bootstrap: str, **overrides: Any) -> Any:
-    from confluent_kafka import Consumer
-
-    return Consumer(confluent_config(bootstrap, **overrides))
+    return cskafka.fast_consumer(bootstrap, **{"group.id": "casectl-scan", **overrides})
 
 
 def fast_span(bootstrap: str, topic: str, partitions: Sequence[int] | None = None, *, consumer_: Any = None,

@@ -47,18 +47,20 @@ class CheckpointStore:
             st.seen[(source, id_)] = (case_id, seq)
         return st
 
-    def save(self, st: PartitionState) -> None:
-        """Write what changed since the last save, and the events offset, in one transaction."""
+    def save(self, *states: PartitionState) -> None:
+        """Write what changed since the last save, and the events offsets, in one transaction."""
         cases = [(st.partition, c.case_id, c.account, c.sequence, c.last_hash, int(c.open))
-                 for c in (st.cases[i] for i in st.dirty_cases)]
-        seen = [(st.partition, *s) for s in st.new_seen]
+                 for st in states for c in (st.cases[i] for i in st.dirty_cases)]
+        seen = [(st.partition, *s) for st in states for s in st.new_seen]
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO cases VALUES (?,?,?,?,?,?)", cases)
             self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?,?,?,?,?)", seen)
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (st.partition, st.events_offset))
-        st.dirty_cases.clear()
-        st.new_seen.clear()
+            self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)",
+                                 [(st.partition, st.events_offset) for st in states])
+        for st in states:
+            st.dirty_cases.clear()
+            st.new_seen.clear()
 
     def close(self) -> None:
         self._db.close()

@@ -131,10 +131,8 @@ class SequencerLoop:
         for partition, fut in sent:
             st = self.service.sequencers[partition].state
             st.events_offset = max(st.events_offset, fut.get().offset + 1)
-        for partition in {tp.partition for tp in batch}:
-            seq = self.service.sequencers.get(partition)
-            if seq is not None:
-                self.checkpoints.save(seq.state)
+        touched = (self.service.sequencers.get(tp.partition) for tp in batch)
+        self.checkpoints.save(*(s.state for s in touched if s is not None))
         n = sum(len(v) for v in result.appends.values())
         SEQUENCED.inc(n)
         FORWARDED.inc(len(result.forwards))

@@ -8,9 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import TopicPartition
-
-from casestream import kafka as cskafka, topics
+from casestream import envelope, kafka as cskafka, topics
 
 CONTACT = "casestream.contact.logged"
 
@@ -68,18 +66,17 @@ class CaseProjection:
         self.cond = threading.Condition()
         self.events = 0
 
-    def apply_event(self, rec: Any) -> None:
-        h = {k: v.decode() for k, v in rec.headers}
+    def apply_event(self, partition: int, offset: int, timestamp_ms: int, value: bytes,
+                    headers: list[tuple[str, bytes]]) -> None:
+        h = {k: v.decode() for k, v in headers}
         case_id, seq, type_ = h["ce_subject"], int(h["cs_seq"]), h["ce_type"]
         ev = StoredEvent(case_id, seq, type_, h["ce_source"], h["ce_id"], h.get("ce_time", ""), h["cs_hash"],
-                         h["cs_prev_hash"], rec.partition, rec.offset, rec.value, rec.timestamp)
+                         h["cs_prev_hash"], partition, offset, value, timestamp_ms)
         with self.cond:
             view = self.cases.get(case_id)
             if view is None:
-                from casestream import envelope
-
-                account = envelope.decode(rec.value).account_id
-                view = self.cases[case_id] = CaseView(case_id, account, rec.partition, opened_at=ev.time)
+                account = envelope.decode(value).account_id
+                view = self.cases[case_id] = CaseView(case_id, account, partition, opened_at=ev.time)
                 self.by_account.setdefault(account, []).append(case_id)
             if view.events and seq <= view.last.sequence:
                 return
@@ -90,13 +87,13 @@ class CaseProjection:
                 view.open, view.closed_at = False, ev.time
             elif type_ == "casestream.case.reopened":
                 view.open, view.closed_at = True, ""
-            self.by_key[(ev.source, ev.id)] = KeyStatus(case_id, seq, ev.hash, rec.partition, rec.offset)
+            self.by_key[(ev.source, ev.id)] = KeyStatus(case_id, seq, ev.hash, partition, offset)
             self.events += 1
             self.cond.notify_all()
 
-    def apply_dead_letter(self, rec: Any) -> None:
-        h = {k: v for k, v in rec.headers}
-        if b"cs_ce_source" not in h and "cs_ce_source" not in h:
+    def apply_dead_letter(self, headers: list[tuple[str, bytes]]) -> None:
+        h = dict(headers)
+        if "cs_ce_source" not in h:
             return
         key = (h["cs_ce_source"].decode(), h["cs_ce_id"].decode())
         with self.cond:
@@ -124,7 +121,10 @@ class CaseProjection:
 
 
 class ProjectionFeeder:
-    """Tails case.events.v1 and the DLQ from offset zero into a CaseProjection."""
+    """Tails case.events.v1 and the DLQ from offset zero into a CaseProjection.
+
+    It reads every event, so it uses the shared librdkafka reader rather than kafka-python.
+    """
 
     def __init__(self, bootstrap: str, projection: CaseProjection, log: Any) -> None:
         self.bootstrap = bootstrap
@@ -133,26 +133,41 @@ class ProjectionFeeder:
         self.caught_up = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
-        c = cskafka.consumer(self.bootstrap, max_poll_records=5000)
-        tps = [TopicPartition(t, p) for t in (topics.EVENTS, topics.DLQ)
-               for p in sorted(c.partitions_for_topic(t) or [])]
-        c.assign(tps)
-        c.seek_to_beginning(*tps)
-        ends = c.end_offsets(tps)
+        from confluent_kafka import OFFSET_BEGINNING, TopicPartition as CTP
+
+        c = cskafka.fast_consumer(self.bootstrap, **{"enable.partition.eof": False, "fetch.wait.max.ms": 5})
         try:
+            tps = []
+            for t in (topics.EVENTS, topics.DLQ):
+                md = c.list_topics(t, timeout=10).topics[t]
+                tps += [CTP(t, p, OFFSET_BEGINNING) for p in sorted(md.partitions)]
+            ends = {(tp.topic, tp.partition): c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
+            c.assign(tps)
+            seen = {k: 0 for k in ends}
             while not stop.is_set():
-                batch = c.poll(timeout_ms=100)
-                for tp, recs in batch.items():
-                    apply = self.projection.apply_event if tp.topic == topics.EVENTS else self.projection.apply_dead_letter
-                    for r in recs:
-                        try:
-                            apply(r)
-                        except Exception as e:  # a malformed record must not stop the read side
-                            self.log.error("projection_skip", topic=tp.topic, partition=tp.partition,
-                                           offset=r.offset, error=repr(e))
-                if not self.caught_up.is_set() and all(c.position(tp) >= ends[tp] for tp in tps):
+                for m in c.consume(num_messages=5000, timeout=0.1):
+                    if m.error() is not None:
+                        continue
+                    topic, partition, offset = m.topic(), m.partition(), m.offset()
+                    seen[(topic, partition)] = offset + 1
+                    try:
+                        if topic == topics.EVENTS:
+                            self.projection.apply_event(partition, offset, m.timestamp()[1], m.value(), m.headers() or [])
+                        else:
+                            self.projection.apply_dead_letter(m.headers() or [])
+                    except Exception as e:  # a malformed record must not stop the read side
+                        self.log.error("projection_skip", topic=topic, partition=partition, offset=offset, error=repr(e))
+                if not self.caught_up.is_set() and all(
+                        seen[k] >= end or self._at_end(c, k, end) for k, end in ends.items()):
                     self.caught_up.set()
                     self.log.info("projection_caught_up", events=self.projection.events)
         finally:
             c.close()
 
+    @staticmethod
+    def _at_end(c: Any, key: tuple[str, int], end: int) -> bool:
+        # A partition whose last offsets are transaction markers never yields a record at end - 1.
+        from confluent_kafka import TopicPartition as CTP
+
+        (pos,) = c.position([CTP(key[0], key[1])])
+        return pos.offset >= end
