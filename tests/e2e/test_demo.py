@@ -26,11 +26,11 @@ def test_the_demo_tells_both_stories_and_every_invariant_holds(stack_factory, tm
     p = subprocess.run(cmd, env={**os.environ, **stack.env, "CASESTREAM_RUN_DIR": str(tmp_path), "COLUMNS": "400"},
                        capture_output=True, text=True, timeout=240)
     out = p.stdout + p.stderr
-    assert p.returncode == 0, out
+    assert p.returncode == 0, f"{out}\n{stack.logs(40)}"
     # Re-runnable: a second run on the same log anchors after the first and passes too.
     again = subprocess.run(cmd, env={**os.environ, **stack.env, "CASESTREAM_RUN_DIR": str(tmp_path),
                                      "COLUMNS": "400"}, capture_output=True, text=True, timeout=240)
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.returncode == 0, f"{again.stdout}{again.stderr}\n{stack.logs(40)}"
     assert "the story starts Thursday 2026-11-05" in out
     assert "the story starts Thursday 2026-11-05" not in again.stdout
     for line in ("22 contacts (", "-> 1 case (", "0 of ", "sequences without an owner",

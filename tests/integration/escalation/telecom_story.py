@@ -175,7 +175,7 @@ def start_escalation(stack: Any, **env: str) -> None:
     from support.stack import wait_until
 
     # The shortest session the broker allows: a killed worker's partitions move sooner.
-    stack.start("escalation", **{"CASESTREAM_CLOCK": "stream", "CASESTREAM_BROKER_SESSION_TIMEOUT_S": "6", **env})
+    stack.start("escalation", **{"CASESTREAM_CLOCK": "stream", "CASESTREAM_CONSUMER_SESSION_TIMEOUT_S": "6", **env})
 
     def serving() -> bool:
         try:

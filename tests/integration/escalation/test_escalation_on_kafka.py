@@ -46,12 +46,19 @@ def answers(esc, case_id: str, min_sequence: int) -> dict:
 
 def settled_events(stack, case_id: str) -> list:
     """The case's events once escalation has taken every decision its history calls for."""
+    missing: set = set()
+
     def done():
         events = by_case(read_topic(stack.bootstrap, stack.events)).get(case_id, [])
         want = oracle_decision_ids(events)
-        return events if want and want <= {d.id for d in decisions(events)} else None
+        missing.clear()
+        missing.update(want - {d.id for d in decisions(events)})
+        return events if want and not missing else None
 
-    wait_until(done, timeout=60, interval=0.3, what="every decision of the case on the topic")
+    try:
+        wait_until(done, timeout=90, interval=0.3, what="every decision of the case on the topic", stack=stack)
+    except AssertionError as e:
+        raise AssertionError(f"decisions never sequenced: {sorted(missing)}\n{e}") from None
     time.sleep(1.5)  # a duplicate or an extra decision would show up now
     return by_case(read_topic(stack.bootstrap, stack.events))[case_id]
 

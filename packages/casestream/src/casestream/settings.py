@@ -22,6 +22,8 @@ class CommonSettings(BaseSettings):
     instance_id: str = "0"
     # "wall" in production; "stream" in tests, replays and the demo.
     clock: str = Field(default="wall", pattern="^(wall|stream)$")
+    # How long the group waits for a dead member (kill -9) before reassigning its partitions.
+    consumer_session_timeout_s: float = Field(default=10.0, ge=6.0)
     # TLS to the brokers (Strimzi's mutual-TLS listener in deploy/k8s).
     kafka_security_protocol: str = Field(default="PLAINTEXT", pattern="^(PLAINTEXT|SSL)$")
     kafka_ssl_cafile: str | None = None

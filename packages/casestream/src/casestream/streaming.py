@@ -56,6 +56,9 @@ def make_app(service: str, cfg: CommonSettings) -> faust.App:
         topic_replication_factor=1,
         web_enabled=False,
         broker_commit_every=100,
+        # faust's 60 s default would hold a dead member's partitions for a minute after kill -9.
+        broker_session_timeout=cfg.consumer_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, cfg.consumer_session_timeout_s / 3),
         broker_commit_interval=0.5,
         producer_acks=-1,
         producer_max_request_size=cskafka.MAX_REQUEST_BYTES,

@@ -15,6 +15,5 @@ class BillingSettings(CommonSettings):
     dunning_interval_s: float = 1.0
     # A member killed with -9 holds its partitions until its session expires; keep it short
     # so a restarted billing resumes quickly (the broker's minimum is 6 s).
-    consumer_session_timeout_s: float = 10.0
     # How long GetAccount with min_events may wait for the projection at most.
     max_read_wait_s: float = 10.0

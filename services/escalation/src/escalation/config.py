@@ -20,4 +20,3 @@ class EscalationSettings(CommonSettings):
     # window (a timer re-fires every tick until its decision comes back sequenced).
     resubmit_after_s: float = 30.0
     # A killed worker's partitions move to its successor after this long.
-    broker_session_timeout_s: float = 10.0

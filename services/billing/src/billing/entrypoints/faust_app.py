@@ -42,7 +42,6 @@ def build(cfg: BillingSettings, log: Any) -> BillingStream:
 
     # ---- app
     app = streaming.make_app("billing", cfg)
-    app.conf.broker_session_timeout = cfg.consumer_session_timeout_s
 
     # ---- topics
     events = streaming.events_topic(app)

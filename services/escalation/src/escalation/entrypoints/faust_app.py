@@ -31,9 +31,6 @@ def build(cfg: EscalationSettings, service: EscalationService, progress: FoldPro
     """The faust app with its topics, table, agent and (in wall-clock mode) timer."""
     # ---- app --------------------------------------------------------------------------
     app = streaming.make_app("escalation", cfg)
-    # After a kill -9 the group waits this long for the dead member before reassigning.
-    app.conf.broker_session_timeout = cfg.broker_session_timeout_s
-    app.conf.broker_heartbeat_interval = min(3.0, cfg.broker_session_timeout_s / 3)
 
     # ---- topics -----------------------------------------------------------------------
     events = streaming.events_topic(app)

@@ -66,8 +66,9 @@ class SequencerLoop:
     def __init__(
         self, *, bootstrap: str, instance_id: str, service: SequencingService,
         checkpoints: CheckpointStore, clock: Clock, log: Any,
-        on_committed: Callable[[], None] | None = None, max_batch: int = 2000,
+        on_committed: Callable[[], None] | None = None, max_batch: int = 2000, session_timeout_s: float = 10.0,
     ) -> None:
+        self.session_timeout_s = session_timeout_s
         self.bootstrap = bootstrap
         self.service = service
         self.checkpoints = checkpoints
@@ -82,7 +83,7 @@ class SequencerLoop:
         producer = cskafka.producer(self.bootstrap, transactional_id=self._txn_id, linger_ms=0)
         producer.init_transactions()  # fences a previous incarnation and aborts its open transaction
         consumer = cskafka.consumer(self.bootstrap, group_id=GROUP_ID, max_poll_records=self._max_batch,
-                                    session_timeout_ms=10000, heartbeat_interval_ms=1000)
+                                    session_timeout_ms=int(self.session_timeout_s * 1000), heartbeat_interval_ms=1000)
         consumer.subscribe([topics.INBOUND], listener=_Rebalance(self))
         try:
             while not stop.is_set():

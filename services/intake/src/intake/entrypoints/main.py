@@ -34,7 +34,8 @@ def main() -> None:
     inbound_partitions = len(cskafka.end_offsets(cfg.kafka_bootstrap, topics.INBOUND))
     service = SequencingService(Tokeniser(cfg.pii_key.encode()), topics.INBOUND, inbound_partitions)
     loop = SequencerLoop(bootstrap=cfg.kafka_bootstrap, instance_id=cfg.instance_id, service=service,
-                         checkpoints=checkpoints, clock=WallClock(), log=log, max_batch=cfg.max_batch)
+                         checkpoints=checkpoints, clock=WallClock(), log=log, max_batch=cfg.max_batch,
+                         session_timeout_s=cfg.consumer_session_timeout_s)
     projection = CaseProjection()
     feeder = ProjectionFeeder(cfg.kafka_bootstrap, projection, log)
     submit_producer = cskafka.producer(cfg.kafka_bootstrap, linger_ms=1)
