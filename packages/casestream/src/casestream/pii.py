@@ -73,23 +73,16 @@ class Finding:
     normalised: str
 
 
-_ASCII_DIGITS = "0123456789"
 _MIN_DIGITS = 9  # the shortest PII value (an SSN) has 9 digits; a CPR 10, a card 13
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def _too_few_digits(text: str) -> bool:
     """A cheap pre-check: an ASCII text with fewer than 9 digits holds no PII.
 
-    The patterns use Unicode \\d, so any non-ASCII text is always scanned. str.count is
-    C-speed; the three regexes cost ~100 us each on a 1 KiB text without any digit."""
-    if not text.isascii():
-        return False
-    n = 0
-    for ch in _ASCII_DIGITS:
-        n += text.count(ch)
-        if n >= _MIN_DIGITS:
-            return False
-    return True
+    The patterns use Unicode \\d, so any non-ASCII text is always scanned. One C-speed
+    translate pass; the three regexes cost ~100 us each on a 1 KiB text without any digit."""
+    return text.isascii() and len(text) - len(text.translate(_DROP_DIGITS)) < _MIN_DIGITS
 
 
 def find_pii(text: str) -> list[Finding]:

@@ -30,7 +30,8 @@ def main() -> None:
     stop = shutdown_event()
     start_metrics(cfg.metrics_port)
 
-    checkpoints = CheckpointStore(cfg.state_dir("intake") / "sequencer.sqlite")
+    # One checkpoint per log: the state of one events topic must never seed another's.
+    checkpoints = CheckpointStore(cfg.state_dir("intake") / f"sequencer-{topics.EVENTS}.sqlite")
     inbound_partitions = len(cskafka.end_offsets(cfg.kafka_bootstrap, topics.INBOUND))
     service = SequencingService(Tokeniser(cfg.pii_key.encode()), topics.INBOUND, inbound_partitions)
     loop = SequencerLoop(bootstrap=cfg.kafka_bootstrap, instance_id=cfg.instance_id, service=service,
