@@ -36,34 +36,43 @@ def produce_canonical(bootstrap: str, topic: str, partitions: int, n: int) -> di
 
 
 def replay(bootstrap: str, topic: str, store: Path) -> dict[str, Any]:
-    """`casectl replay`'s fold (casectl.projection.rebuild into a fresh SQLite store) over the whole
-    topic, its records read with aiokafka (C record parsing) instead of casectl.kafka_io.scan."""
-    from casectl.projection import rebuild
+    """What `casectl replay` does (casectl.replay.rebuild: librdkafka scan, fresh SQLite store), whole topic."""
+    from casectl.replay import rebuild
 
     t0 = time.perf_counter()
-    res = rebuild(fastkafka.audit_records(bootstrap, topic), store)
+    res = rebuild(bootstrap, store, topic=topic)
     dt = time.perf_counter() - t0
     return {"events": res.events, "seconds": dt, "rate": res.events / dt, "cases": res.cases,
-            "impl": "casectl.projection.rebuild fed by aiokafka"}
+            "impl": "casectl.replay.rebuild (the command's own path)"}
 
 
 def replay_casectl(bootstrap: str, topic: str, store: Path, limit: int) -> dict[str, Any]:
-    """`casectl replay` as it is (casectl.kafka_io.scan = kafka-python, then rebuild), first `limit` records."""
-    from casectl import kafka_io
+    """The same fold fed by aiokafka instead of librdkafka, first `limit` records, for comparison."""
     from casectl.projection import rebuild
 
     t0 = time.perf_counter()
-    res = rebuild(itertools.islice(kafka_io.scan(bootstrap, topic), limit), store)
+    res = rebuild(itertools.islice(fastkafka.audit_records(bootstrap, topic), limit), store)
     dt = time.perf_counter() - t0
     return {"events": res.events, "seconds": dt, "rate": res.events / dt,
-            "impl": "casectl.kafka_io.scan (kafka-python) + casectl.projection.rebuild"}
+            "impl": "aiokafka records + casectl.projection.rebuild"}
 
 
 # ----------------------------------------------------------------------------- log verify
 
 
 def log_verify(bootstrap: str, topic: str, keep: int = 0) -> tuple[dict[str, Any], list[Any]]:
-    """`casectl log verify` (casectl.logverify.verify_log) over the whole topic, read with aiokafka."""
+    """What `casectl log verify` does (casectl.replay.verify_log, librdkafka), whole topic; with `keep`,
+    the first records are also kept for the audit stage (read with aiokafka on the side)."""
+    if not keep:
+        from casectl.replay import verify_log as command_verify
+
+        t0 = time.perf_counter()
+        rep = command_verify(bootstrap, topic=topic)
+        dt = time.perf_counter() - t0
+        if not rep.ok:
+            raise RuntimeError(f"log verify failed: {rep.first_bad}")
+        return ({"events": rep.records, "seconds": dt, "rate": rep.records / dt,
+                 "impl": "casectl.replay.verify_log (the command's own path)"}, [])
     from casectl.logverify import verify_log
 
     kept: list[Any] = []
