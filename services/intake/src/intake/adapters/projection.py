@@ -133,15 +133,22 @@ class ProjectionFeeder:
         self.caught_up = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
-        from confluent_kafka import OFFSET_BEGINNING, TopicPartition as CTP
+        from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition as CTP
 
         c = cskafka.fast_consumer(self.bootstrap, **{"enable.partition.eof": False, "fetch.wait.max.ms": 5})
         try:
-            tps = []
-            for t in (topics.EVENTS, topics.DLQ):
-                md = c.list_topics(t, timeout=10).topics[t]
-                tps += [CTP(t, p, OFFSET_BEGINNING) for p in sorted(md.partitions)]
-            ends = {(tp.topic, tp.partition): c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
+            while True:  # right after a broker (re)start, leaders may not be elected yet
+                try:
+                    tps = []
+                    for t in (topics.EVENTS, topics.DLQ):
+                        md = c.list_topics(t, timeout=10).topics[t]
+                        tps += [CTP(t, p, OFFSET_BEGINNING) for p in sorted(md.partitions)]
+                    ends = {(tp.topic, tp.partition): c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
+                    break
+                except KafkaException as e:
+                    self.log.warning("projection_waiting_for_broker", error=str(e))
+                    if stop.wait(1.0):
+                        return
             c.assign(tps)
             seen = {k: 0 for k in ends}
             while not stop.is_set():
