@@ -79,12 +79,19 @@ def inbound_topic(app: faust.App) -> Any:
                      value_serializer="raw", internal=False)
 
 
-def to_fact(value: bytes) -> Fact | None:
-    """Decode a stored value; None (and no crash) if it is not a CaseEvent."""
+def decode_event(value: bytes) -> tuple[Any, Fact] | None:
+    """A stored value as (CaseEvent, Fact); None (and no crash) if it is not a CaseEvent."""
     try:
-        return envelope.fact_from_value(value)
+        event = envelope.decode(value)
+        return event, envelope.to_fact(event)
     except Exception:
         return None
+
+
+def to_fact(value: bytes) -> Fact | None:
+    """Decode a stored value to a Fact; None (and no crash) if it is not a CaseEvent."""
+    decoded = decode_event(value)
+    return decoded[1] if decoded else None
 
 
 async def submit(topic: Any, source: str, decisions: Iterable[Decision]) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 
-from casestream import envelope, streaming
+from casestream import streaming
 from casestream.clock import WallClock
 
 from billing.adapters import metrics
@@ -67,13 +67,12 @@ def build(cfg: BillingSettings, log: Any) -> BillingStream:
             await _process(value)
 
     async def _process(value: bytes) -> None:
-        try:
-            event = envelope.decode(value)
-            fact = envelope.to_fact(event)
-        except Exception:
+        decoded = streaming.decode_event(value)
+        if decoded is None:
             metrics.FACTS_SKIPPED.labels("undecodable").inc()
             log.warning("fact_undecodable")
             return
+        event, fact = decoded
         if fact.type not in ev.RELEVANT:
             return
         touched = service.accounts_touched(fact)

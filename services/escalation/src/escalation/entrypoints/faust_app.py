@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from casestream import envelope, streaming
+from casestream import streaming
 from casestream.facts import Decision
 
 from escalation.adapters.fact_log import restore_all, restore_case
@@ -65,12 +65,11 @@ def build(cfg: EscalationSettings, service: EscalationService, progress: FoldPro
     @app.agent(events)
     async def decide(stream: Any) -> None:
         async for value in stream:
-            try:
-                event = envelope.decode(value)
-                fact = envelope.to_fact(event)
-            except Exception:
+            decoded = streaming.decode_event(value)
+            if decoded is None:
                 log.warning("undecodable_event")
                 continue
+            event, fact = decoded
             case_id = fact.case_id
             if service.last_sequence(case_id) == 0:
                 restore_case(service, fact_log, progress, case_id)

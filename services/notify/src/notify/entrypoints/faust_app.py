@@ -22,7 +22,7 @@ from typing import Any, Callable
 import faust
 from prometheus_client import Counter, Histogram
 
-from casestream import envelope, streaming
+from casestream import streaming
 from casestream.clock import StreamClock, WallClock
 from casestream.facts import Decision, Fact
 
@@ -111,12 +111,11 @@ def create_app(cfg: NotifySettings, service: NotifyService, log: Any) -> tuple[f
     @app.agent(events)
     async def notify(stream: Any) -> None:
         async for value in stream:
-            try:
-                event = envelope.decode(value)
-                fact = envelope.to_fact(event)
-            except Exception:
+            decoded = streaming.decode_event(value)
+            if decoded is None:
                 log.warning("undecodable_event_skipped")
                 continue
+            event, fact = decoded
             sequenced_at = event.sequenced_at.ToDatetime(tzinfo=timezone.utc)
             decisions = await worker.run(worker.process, fact, sequenced_at)
             if decisions is None:
