@@ -242,14 +242,14 @@ def test_kill_9_mid_stream_then_restart_sends_no_duplicate_and_loses_nothing(sto
     for a in accounts[:20]:
         story.breach(a)
     story.producer.flush()
-    wait_until(lambda: len(story.outcomes(cases)) >= 6, timeout=30, what="some progress before the kill")
+    wait_until(lambda: len(story.outcomes(cases)) >= 6, timeout=30, what="some progress before the kill", stack=story.stack)
     for a in accounts[20:]:
         story.breach(a)
     story.producer.flush()
     story.stack.procs["notify"].kill9()
     mid = len(story.outcomes(cases))
     story.start_notify()
-    wait_until(lambda: len(story.outcomes(cases)) >= 80, timeout=90, what="80 notify decisions after restart")
+    wait_until(lambda: len(story.outcomes(cases)) >= 80, timeout=150, what="80 notify decisions after restart", stack=story.stack)
     time.sleep(1.5)
 
     outcomes = story.outcomes(cases)
