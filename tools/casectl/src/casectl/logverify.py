@@ -52,13 +52,17 @@ def verify_log(records: Iterable[Record]) -> LogReport:
             _check(v, r)
             rep.partitions[r.partition] = rep.partitions.get(r.partition, 0) + 1
     except ChainError as e:
-        rep.ok = False
-        rep.first_bad = {"topic": e.record.topic, "partition": e.partition, "offset": e.offset, "case_id": e.case_id,
-                         "cs_seq": e.seq, "reason": e.reason}
+        _fail(rep, e)
     rep.seconds = time.perf_counter() - t0
     rep.records = v.report.records
     rep.cases = len(v.report.cases)
     return rep
+
+
+def _fail(rep: LogReport, e: ChainError) -> None:
+    rep.ok = False
+    rep.first_bad = {"topic": e.record.topic, "partition": e.partition, "offset": e.offset, "case_id": e.case_id,
+                     "cs_seq": e.seq, "reason": e.reason}
 
 
 def verify_batches(batches: Iterable[list[Any]], topic: str) -> LogReport:
@@ -95,9 +99,7 @@ def verify_batches(batches: Iterable[list[Any]], topic: str) -> LogReport:
     except ChainError as e:
         if done:
             rep.partitions[p] = rep.partitions.get(p, 0) + done
-        rep.ok = False
-        rep.first_bad = {"topic": e.record.topic, "partition": e.partition, "offset": e.offset, "case_id": e.case_id,
-                         "cs_seq": e.seq, "reason": e.reason}
+        _fail(rep, e)
     rep.seconds = time.perf_counter() - t0
     rep.records = v.report.records
     rep.cases = len(v.report.cases)
