@@ -8,6 +8,7 @@ SDK (`to_kafka`, `to_json`). Every rejection names the field and what was expect
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -87,20 +88,53 @@ def _describe(err: ValidationError, prefix: str = "") -> Rejection:
     return rej
 
 
+# RFC 3339 as producers send it; anything else (or any doubt) goes through pydantic.
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)")
+
+
+def _plain(v: Any) -> bool:
+    return type(v) is str and 0 < len(v) <= 512
+
+
+def _fast_attributes(raw: Mapping[str, Any]) -> tuple[str, str, str, str, datetime, str | None] | None:
+    """The attributes when every one is plainly valid, without pydantic (~10 us a record);
+    None sends the record through `_Attributes.model_validate`, which names what is wrong."""
+    t = raw["time"]
+    if raw["specversion"] != "1.0" or not (_plain(raw["id"]) and _plain(raw["source"]) and _plain(raw["type"])
+                                          and _plain(raw["subject"])):
+        return None
+    if type(t) is str:
+        if not _RFC3339.fullmatch(t):
+            return None
+        try:
+            t = datetime.fromisoformat(t[:-1] + "+00:00" if t[-1] == "Z" else t)
+        except ValueError:
+            return None
+    elif not (isinstance(t, datetime) and t.tzinfo is not None and t.utcoffset() is not None):
+        return None
+    ctype, schema = raw.get("datacontenttype"), raw.get("dataschema")
+    if (ctype is not None and type(ctype) is not str) or (schema is not None and type(schema) is not str):
+        return None
+    return raw["id"], raw["source"], raw["type"], raw["subject"], t, ctype
+
+
 def _validate(raw: Mapping[str, Any], data: Any) -> InboundEvent:
     for name in _REQUIRED:
         if raw.get(name) in (None, ""):
             raise Rejection("MISSING_ATTRIBUTE", name, f"the CloudEvents attribute '{name}' is required")
-    try:
-        attrs = _Attributes.model_validate(raw)
-    except ValidationError as e:
-        raise _describe(e) from None
-    ctype = attrs.datacontenttype
+    fast = _fast_attributes(raw)
+    if fast is None:
+        try:
+            a = _Attributes.model_validate(raw)
+        except ValidationError as e:
+            raise _describe(e) from None
+        fast = a.id, a.source, a.type, a.subject, a.time, a.datacontenttype
+    id_, source, type_, subject, time_, ctype = fast
     if ctype is not None and not (ctype.startswith("application/json") or ctype.endswith("+json")):
         raise Rejection("INVALID_ATTRIBUTE", "datacontenttype", f"expected application/json, got {ctype!r}")
-    model = catalogue.model_for(attrs.type)
-    if model is None or attrs.type in catalogue.INTAKE_OWN:
-        raise Rejection("UNKNOWN_TYPE", "type", f"unknown event type {attrs.type!r}; see the event catalogue")
+    model = catalogue.model_for(type_)
+    if model is None or type_ in catalogue.INTAKE_OWN:
+        raise Rejection("UNKNOWN_TYPE", "type", f"unknown event type {type_!r}; see the event catalogue")
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -117,8 +151,7 @@ def _validate(raw: Mapping[str, Any], data: Any) -> InboundEvent:
             raise Rejection("INVALID_ATTRIBUTE", k, "extension names are lowercase letters and digits, at most 20")
         extensions[k] = v if isinstance(v, str) else orjson.dumps(v).decode()
     return InboundEvent(
-        id=attrs.id, source=attrs.source, type=attrs.type, subject=attrs.subject,
-        time=attrs.time, data=validated.model_dump(mode="json"), extensions=extensions,
+        id=id_, source=source, type=type_, subject=subject, time=time_, data=validated.model_dump(mode="json"), extensions=extensions,
     )
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
+from time import gmtime as _gmtime, strftime as _strftime
+
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -68,7 +70,8 @@ def iso(t: Timestamp) -> str:
     seconds, nanos = t.seconds, t.nanos
     if not (_MIN_SECONDS <= seconds <= _MAX_SECONDS and 0 <= nanos < 1_000_000_000):
         return t.ToJsonString()  # raises protobuf's own error
-    result = (_EPOCH_NAIVE + timedelta(seconds=seconds)).isoformat()
+    result = _strftime("%Y-%m-%dT%H:%M:%S", _gmtime(seconds)) if seconds >= 0 else \
+        (_EPOCH_NAIVE + timedelta(seconds=seconds)).isoformat()
     if nanos == 0:
         return result + "Z"
     if nanos % 1_000_000 == 0:
@@ -81,19 +84,20 @@ def iso(t: Timestamp) -> str:
 _FIELDS: dict[Any, tuple[tuple[str, bool], ...]] = {}
 
 
-def _fields(descriptor: Any) -> tuple[tuple[str, bool], ...]:
-    """(name, is Timestamp) of a payload message's fields but extra_json, cached per descriptor."""
-    f = _FIELDS.get(descriptor)
+def _fields(msg: Any) -> tuple[tuple[str, bool], ...]:
+    """(name, is Timestamp) of a payload message's fields but extra_json, cached per message class
+    (hashing the class is cheap; hashing its descriptor is not)."""
+    f = _FIELDS.get(type(msg))
     if f is None:
-        f = _FIELDS[descriptor] = tuple(
+        f = _FIELDS[type(msg)] = tuple(
             (fd.name, fd.message_type is not None and fd.message_type.full_name == _TS)
-            for fd in descriptor.fields if fd.name != "extra_json")
+            for fd in msg.DESCRIPTOR.fields if fd.name != "extra_json")
     return f
 
 
 def _fill_payload(msg: Any, data: Mapping[str, Any]) -> None:
     extra = dict(data)
-    for name, is_ts in _fields(msg.DESCRIPTOR):
+    for name, is_ts in _fields(msg):
         if name not in extra:
             continue
         value = extra.pop(name)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterator
 
+import orjson
+
 # 13-19 digits, optionally grouped by single spaces or dashes.
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _SSN = re.compile(r"(?<!\d)(\d{3})-(\d{2})-(\d{4})(?!\d)")
@@ -142,7 +144,20 @@ class Tokeniser:
         return "".join(out), used
 
     def redact(self, data: Any, path: str = "") -> tuple[Any, list[tuple[str, str, str]]]:
-        """A copy of JSON-like `data` with PII tokenised; and (field path, kind, token) per hit."""
+        """A copy of JSON-like `data` with PII tokenised; and (field path, kind, token) per hit.
+
+        When its JSON text is ASCII with fewer than 9 digits, no string in it can hold PII
+        (keys and numbers only add digits): `data` is returned as it is, not copied or scanned."""
+        if not path and isinstance(data, dict):
+            try:
+                text = orjson.dumps(data)
+            except TypeError:  # not JSON-like after all: scan it the long way
+                text = b"\x80"
+            if text.isascii() and len(text) - len(text.translate(None, b"0123456789")) < _MIN_DIGITS:
+                return data, []
+        return self._redact(data, path)
+
+    def _redact(self, data: Any, path: str = "") -> tuple[Any, list[tuple[str, str, str]]]:
         if isinstance(data, str):
             text, used = self.redact_text(data)
             return text, [(path, kind, tok) for kind, tok in used]
@@ -150,14 +165,14 @@ class Tokeniser:
             hits: list[tuple[str, str, str]] = []
             out = {}
             for k, v in data.items():
-                out[k], h = self.redact(v, f"{path}.{k}" if path else str(k))
+                out[k], h = self._redact(v, f"{path}.{k}" if path else str(k))
                 hits.extend(h)
             return out, hits
         if isinstance(data, list):
             hits = []
             items = []
             for i, v in enumerate(data):
-                item, h = self.redact(v, f"{path}[{i}]")
+                item, h = self._redact(v, f"{path}[{i}]")
                 items.append(item)
                 hits.extend(h)
             return items, hits

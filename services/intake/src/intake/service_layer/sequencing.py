@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from casestream import cloudevents_codec
 from casestream.kafka import partition_for
@@ -14,8 +14,9 @@ from casestream.pii import Tokeniser
 from intake.domain.sequencer import Outcome, PartitionState, Rejected, Sequencer
 
 
-@dataclass(frozen=True, slots=True)
-class InboundRecord:
+class InboundRecord(NamedTuple):
+    """One record of case.inbound.v1 (a NamedTuple: built once per record, ~3x cheaper than a frozen dataclass)."""
+
     partition: int
     offset: int
     key: bytes | None
