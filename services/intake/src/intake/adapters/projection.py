@@ -152,7 +152,7 @@ class ProjectionFeeder:
             c.assign(tps)
             seen = {k: 0 for k in ends}
             while not stop.is_set():
-                for m in c.consume(num_messages=5000, timeout=0.1):
+                for m in cskafka.consume_ready(c, 5000, 0.1):
                     if m.error() is not None:
                         continue
                     topic, partition, offset = m.topic(), m.partition(), m.offset()
