@@ -125,6 +125,12 @@ class Process:
         return self.popen.returncode
 
     def kill9(self) -> None:
+        """SIGKILL the whole process group (intake's sequencer workers too), as a crashed pod."""
+        if self.popen is not None and self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.stop(signal.SIGKILL)
 
 

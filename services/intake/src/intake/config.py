@@ -13,5 +13,7 @@ class IntakeSettings(CommonSettings):
     grpc_port: int = 50051
     pii_key: str = DEV_PII_KEY
     max_batch: int = 2000
+    # Sequencer worker processes; 0 = one per inbound partition, at most 4 (see entrypoints/sequencers.py).
+    sequencers: int = 0
     # How long a read with min_sequence may wait for the projection at most.
     max_read_wait_s: float = 10.0

@@ -1,23 +1,19 @@
-"""The intake process: sequencer loop, case projection and gRPC server; stops cleanly on SIGTERM."""
+"""The intake process: sequencer workers, case projection and gRPC server; stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
 import threading
 
 from casestream import kafka as cskafka, topics
-from casestream.clock import WallClock
 from casestream.grpc_server import GrpcServer, start_metrics
 from casestream.logging import configure_logging
-from casestream.pii import Tokeniser
 from casestream.runtime import run_threads, shutdown_event
 from casestream.v1 import case_pb2, case_pb2_grpc, intake_pb2, intake_pb2_grpc
 
-from intake.adapters.checkpoint import CheckpointStore
-from intake.adapters.kafka_loop import SequencerLoop
 from intake.adapters.projection import CaseProjection, ProjectionFeeder
 from intake.config import DEV_PII_KEY, IntakeSettings
 from intake.entrypoints.grpc_api import CaseApi, IntakeApi
-from intake.service_layer.sequencing import SequencingService
+from intake.entrypoints.sequencers import Sequencers, worker_count
 
 
 def main() -> None:
@@ -30,13 +26,9 @@ def main() -> None:
     stop = shutdown_event()
     start_metrics(cfg.metrics_port)
 
-    # One checkpoint per log: the state of one events topic must never seed another's.
-    checkpoints = CheckpointStore(cfg.state_dir("intake") / f"sequencer-{topics.EVENTS}.sqlite")
     inbound_partitions = len(cskafka.end_offsets(cfg.kafka_bootstrap, topics.INBOUND))
-    service = SequencingService(Tokeniser(cfg.pii_key.encode()), topics.INBOUND, inbound_partitions)
-    loop = SequencerLoop(bootstrap=cfg.kafka_bootstrap, instance_id=cfg.instance_id, service=service,
-                         checkpoints=checkpoints, clock=WallClock(), log=log, max_batch=cfg.max_batch,
-                         session_timeout_s=cfg.consumer_session_timeout_s)
+    sequencers = Sequencers(worker_count(cfg.sequencers, inbound_partitions),
+                            cfg.state_dir("intake") / "metrics", log)
     projection = CaseProjection()
     feeder = ProjectionFeeder(cfg.kafka_bootstrap, projection, log)
     submit_producer = cskafka.producer(cfg.kafka_bootstrap, linger_ms=1)
@@ -50,19 +42,19 @@ def main() -> None:
     log.info("grpc_listening", port=server.port)
 
     def ready_watch() -> None:
-        loop.ready.wait()
+        if not sequencers.wait_ready(stop):
+            return
         feeder.caught_up.wait()
         if not stop.is_set():
             server.set_serving(True)
             log.info("serving", port=server.port)
 
-    threads = [threading.Thread(target=loop.run, args=(stop,), name="sequencer"),
+    threads = [threading.Thread(target=sequencers.run, args=(stop,), name="sequencers"),
                threading.Thread(target=feeder.run, args=(stop,), name="projection"),
                threading.Thread(target=ready_watch, name="ready", daemon=True)]
     clean = run_threads(threads, stop, log)
     server.stop(grace=5)
     submit_producer.close(timeout=5)
-    checkpoints.close()
     log.info("stopped", clean=clean)
     if not clean:
         raise SystemExit(1)

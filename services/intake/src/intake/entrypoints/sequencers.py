@@ -1,0 +1,151 @@
+"""Intake's sequencers as worker processes, one per group of inbound partitions.
+
+The sequencer is CPU-bound Python: in one process it shares the GIL with the projection
+feeder and the gRPC server. Each worker here is a full member of the intake consumer group
+with its own transactional id, so Kafka spreads the inbound partitions over them exactly as
+it would over separate pods, and fencing works the same way after a crash.
+
+The parent supervises: it is ready when every worker has restored its partitions, it stops
+them on SIGTERM, and it stops itself (non-zero) when one dies. A worker whose parent vanishes
+(kill -9) finishes its batch in flight and exits. Their Prometheus metrics are collected
+through prometheus_client's multiprocess mode and served by the parent's metrics endpoint.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+ENV_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def worker_count(configured: int, partitions: int) -> int:
+    """How many workers: as configured (0 = one per inbound partition, at most 4), never more
+    than there are partitions, since a worker without a partition would never be ready."""
+    want = configured or min(partitions, 4)
+    return max(1, min(want, partitions))
+
+
+class _AnyOf:
+    """`is_set()` over several events (the loop only asks that)."""
+
+    def __init__(self, *events: Any) -> None:
+        self._events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self._events)
+
+
+def run_worker(index: int, ready: Any, stop_all: Any, parent_pid: int) -> None:
+    """The body of one worker process (spawned, so it imports everything afresh)."""
+    from casestream import kafka as cskafka, topics
+    from casestream.clock import WallClock
+    from casestream.logging import configure_logging
+    from casestream.pii import Tokeniser
+    from casestream.runtime import shutdown_event
+
+    from intake.adapters.checkpoint import CheckpointStore
+    from intake.adapters.kafka_loop import SequencerLoop
+    from intake.config import IntakeSettings
+    from intake.service_layer.sequencing import SequencingService
+
+    cfg = IntakeSettings()
+    log = configure_logging("intake", cfg.log_level).bind(sequencer=index)
+    stop = shutdown_event()
+
+    def orphan_watch() -> None:  # kill -9 of the parent leaves no one to stop us
+        while not stop.wait(1.0):
+            if os.getppid() != parent_pid:
+                log.warning("parent_gone", parent=parent_pid)
+                stop.set()
+
+    threading.Thread(target=orphan_watch, name="orphan-watch", daemon=True).start()
+    checkpoints = CheckpointStore(cfg.state_dir("intake") / f"sequencer-{topics.EVENTS}.sqlite")
+    inbound_partitions = len(cskafka.end_offsets(cfg.kafka_bootstrap, topics.INBOUND))
+    service = SequencingService(Tokeniser(cfg.pii_key.encode()), topics.INBOUND, inbound_partitions)
+    loop = SequencerLoop(bootstrap=cfg.kafka_bootstrap, instance_id=f"{cfg.instance_id}-s{index}", service=service,
+                         checkpoints=checkpoints, clock=WallClock(), log=log, max_batch=cfg.max_batch,
+                         session_timeout_s=cfg.consumer_session_timeout_s)
+
+    def signal_ready() -> None:
+        loop.ready.wait()
+        ready.set()
+
+    threading.Thread(target=signal_ready, name="ready", daemon=True).start()
+    try:
+        loop.run(_AnyOf(stop, stop_all))
+    finally:
+        checkpoints.close()
+        log.info("sequencer_stopped")
+
+
+class Sequencers:
+    """Starts, watches and stops the worker processes (run it as a thread of the parent)."""
+
+    def __init__(self, count: int, metrics_dir: Path, log: Any) -> None:
+        self._ctx = mp.get_context("spawn")
+        self._stop_all = self._ctx.Event()
+        self._ready = [self._ctx.Event() for _ in range(count)]
+        self._log = log
+        self.count = count
+        self._procs: list[Any] = []
+        _enable_multiprocess_metrics(metrics_dir)
+
+    def ready(self) -> bool:
+        return all(e.is_set() for e in self._ready)
+
+    def wait_ready(self, stop: threading.Event) -> bool:
+        while not stop.wait(0.2):
+            if self.ready():
+                return True
+        return False
+
+    def run(self, stop: threading.Event) -> None:
+        """Until `stop`; returns early (so the parent stops) if a worker dies."""
+        for k in range(self.count):
+            p = self._ctx.Process(target=run_worker, args=(k, self._ready[k], self._stop_all, os.getpid()),
+                                  name=f"casestream-intake-sequencer-{k}")
+            p.start()
+            self._procs.append(p)
+        self._log.info("sequencers_started", count=self.count, pids=[p.pid for p in self._procs])
+        try:
+            while not stop.wait(0.5):
+                dead = [(k, p.exitcode) for k, p in enumerate(self._procs) if not p.is_alive()]
+                if dead:
+                    self._log.error("sequencer_died", workers=[{"index": k, "exitcode": c} for k, c in dead])
+                    return
+        finally:
+            self._stop_all.set()
+            for p in self._procs:
+                p.join(timeout=30)
+                if p.is_alive():
+                    self._log.error("sequencer_kill", pid=p.pid)
+                    p.kill()
+                    p.join(timeout=5)
+            _mark_dead(self._procs)
+
+
+def _enable_multiprocess_metrics(metrics_dir: Path) -> None:
+    """Workers write their metrics to files in `metrics_dir`; the parent's registry reads them.
+
+    The parent's own metrics stay in memory (prometheus_client chose that at import), and it
+    never defines the sequencer's metrics itself, so no name is exposed twice."""
+    from prometheus_client import REGISTRY
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    shutil.rmtree(metrics_dir, ignore_errors=True)  # a previous run's counters are not ours
+    metrics_dir.mkdir(parents=True)
+    os.environ[ENV_METRICS_DIR] = str(metrics_dir)  # inherited by the spawned workers
+    MultiProcessCollector(REGISTRY, path=str(metrics_dir))
+
+
+def _mark_dead(procs: list[Any]) -> None:
+    from prometheus_client import multiprocess
+
+    for p in procs:
+        if p.pid is not None:
+            multiprocess.mark_process_dead(p.pid)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import pytest
+
+from intake.entrypoints.sequencers import worker_count
+
+
+@pytest.mark.parametrize("configured, partitions, want", [
+    (0, 3, 3),    # default: one per inbound partition
+    (0, 12, 4),   # ... at most 4
+    (0, 1, 1),
+    (2, 3, 2),
+    (8, 3, 3),    # never more than partitions: a worker without one is never ready
+    (1, 12, 1),
+])
+def test_worker_count(configured, partitions, want):
+    assert worker_count(configured, partitions) == want
