@@ -36,23 +36,50 @@ GROUP_ID = topics.group("casestream-intake")
 TXN_TIMEOUT_S = 30.0
 
 
-def restore(checkpoints: CheckpointStore, bootstrap: str, partition: int) -> PartitionState:
-    """Checkpoint plus the committed tail of this partition of case.events.v1."""
+def restore(checkpoints: CheckpointStore, bootstrap: str, partition: int, reader: Any = None) -> PartitionState:
+    """Checkpoint plus the committed tail of this partition of case.events.v1.
+
+    Read with the shared librdkafka reader (`reader`, or one made here): a rebalance restores
+    every partition it assigns, and kafka-python took ~300 ms a partition just to connect."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka import TopicPartition as CTP
+
     st = checkpoints.load(partition)
-    end = cskafka.end_offsets(bootstrap, topics.EVENTS).get(partition, 0)
-    if st.events_offset > end:  # the topic was recreated: this checkpoint describes another log
-        st = PartitionState(partition)
+    c = reader or cskafka.fast_consumer(bootstrap)
     n = 0
-    for rec in cskafka.read_partition(bootstrap, topics.EVENTS, partition, st.events_offset):
-        ev = envelope.decode(rec.value)
-        digest = bytes.fromhex(dict(rec.headers)["cs_hash"].decode())
-        st.apply(ev, digest)
-        st.events_offset = rec.offset + 1
-        n += 1
+    try:
+        _, end = c.get_watermark_offsets(CTP(topics.EVENTS, partition), timeout=10, cached=False)
+        if st.events_offset > end:  # the topic was recreated: this checkpoint describes another log
+            st = PartitionState(partition)
+        if st.events_offset < end:
+            c.assign([CTP(topics.EVENTS, partition, st.events_offset)])
+            done = False
+            while not done:
+                for m in c.consume(num_messages=5000, timeout=1.0):
+                    err = m.error()
+                    if err is not None:
+                        if err.code() == _PARTITION_EOF:  # at the last stable offset: all that is committed
+                            done = True
+                            break
+                        raise KafkaException(err)
+                    ev = envelope.decode(m.value())
+                    st.apply(ev, bytes.fromhex(dict(m.headers())["cs_hash"].decode()))
+                    st.events_offset = m.offset() + 1
+                    n += 1
+                    if st.events_offset >= end:
+                        done = True
+                        break
+            c.unassign()
+    finally:
+        if reader is None:
+            c.close()
     st.events_offset = max(st.events_offset, end)
     RESTORED.labels(str(partition)).set(n)
     checkpoints.save(st)
     return st
+
+
+_PARTITION_EOF = -191  # confluent_kafka.KafkaError._PARTITION_EOF
 
 
 class SequencerLoop:
@@ -75,11 +102,15 @@ class SequencerLoop:
     # -- rebalance callbacks (librdkafka calls them from inside consume) --
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
-        for tp in partitions:
-            st = restore(self.checkpoints, self.bootstrap, tp.partition)
-            self.service.assign(st)
-            self.log.info("partition_restored", partition=tp.partition, cases=len(st.cases),
-                          events_offset=st.events_offset)
+        reader = cskafka.fast_consumer(self.bootstrap)
+        try:
+            for tp in partitions:
+                st = restore(self.checkpoints, self.bootstrap, tp.partition, reader)
+                self.service.assign(st)
+                self.log.info("partition_restored", partition=tp.partition, cases=len(st.cases),
+                              events_offset=st.events_offset)
+        finally:
+            reader.close()
         self.ready.set()
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
