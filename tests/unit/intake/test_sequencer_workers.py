@@ -10,7 +10,7 @@ from intake.entrypoints.sequencers import worker_count
     (0, 12, 4),   # ... at most 4
     (0, 1, 1),
     (2, 3, 2),
-    (8, 3, 3),    # never more than partitions: a worker without one is never ready
+    (8, 3, 3),    # never more than partitions: more would sit idle
     (1, 12, 1),
 ])
 def test_worker_count(configured, partitions, want):

@@ -25,7 +25,8 @@ ENV_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 def worker_count(configured: int, partitions: int) -> int:
     """How many workers: as configured (0 = one per inbound partition, at most 4), never more
-    than there are partitions, since a worker without a partition would never be ready."""
+    than there are partitions: more would sit in the group without one (each still becomes
+    ready, since the group tells every member its assignment, even an empty one)."""
     want = configured or min(partitions, 4)
     return max(1, min(want, partitions))
 
