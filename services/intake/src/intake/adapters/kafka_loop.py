@@ -170,10 +170,14 @@ class SequencerLoop:
 
         try:
             producer.begin_transaction()
+            produce = producer.produce
             for partition, recs in result.appends.items():
-                for r in recs:
-                    producer.produce(topics.EVENTS, key=r.key, value=r.value, headers=r.headers,
-                                     partition=partition, on_delivery=delivered)
+                for r in recs[:-1]:
+                    produce(topics.EVENTS, key=r.key, value=r.value, headers=r.headers, partition=partition)
+                # The idempotent producer keeps a partition's order: the last record's offset says it all.
+                last_rec = recs[-1]
+                produce(topics.EVENTS, key=last_rec.key, value=last_rec.value, headers=last_rec.headers,
+                        partition=partition, on_delivery=delivered)
             for dl in result.dead_letters:
                 producer.produce(topics.DLQ, key=dl.key, value=dl.value, headers=dl.headers)
             for fw in result.forwards:
