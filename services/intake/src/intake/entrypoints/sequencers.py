@@ -13,14 +13,17 @@ through prometheus_client's multiprocess mode and served by the parent's metrics
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 ENV_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+READY = b"ready\n"
 
 
 def worker_count(configured: int, partitions: int) -> int:
@@ -31,18 +34,10 @@ def worker_count(configured: int, partitions: int) -> int:
     return max(1, min(want, partitions))
 
 
-class _AnyOf:
-    """`is_set()` over several events (the loop only asks that)."""
+def run_worker(index: int, parent_pid: int, ready_fd: int) -> None:
+    """The body of one worker process: `python -m intake.entrypoints.sequencers INDEX PARENT_PID`.
 
-    def __init__(self, *events: Any) -> None:
-        self._events = events
-
-    def is_set(self) -> bool:
-        return any(e.is_set() for e in self._events)
-
-
-def run_worker(index: int, ready: Any, stop_all: Any, parent_pid: int) -> None:
-    """The body of one worker process (spawned, so it imports everything afresh)."""
+    It writes READY to `ready_fd` (its stdout) once its first assignment is restored."""
     from casestream import kafka as cskafka, topics
     from casestream.clock import WallClock
     from casestream.logging import configure_logging
@@ -74,11 +69,14 @@ def run_worker(index: int, ready: Any, stop_all: Any, parent_pid: int) -> None:
 
     def signal_ready() -> None:
         loop.ready.wait()
-        ready.set()
+        try:
+            os.write(ready_fd, READY)
+        except OSError:  # the parent is gone; orphan_watch stops us
+            pass
 
     threading.Thread(target=signal_ready, name="ready", daemon=True).start()
     try:
-        loop.run(_AnyOf(stop, stop_all))
+        loop.run(stop)
     finally:
         checkpoints.close()
         log.info("sequencer_stopped")
@@ -88,12 +86,10 @@ class Sequencers:
     """Starts, watches and stops the worker processes (run it as a thread of the parent)."""
 
     def __init__(self, count: int, metrics_dir: Path, log: Any) -> None:
-        self._ctx = mp.get_context("spawn")
-        self._stop_all = self._ctx.Event()
-        self._ready = [self._ctx.Event() for _ in range(count)]
         self._log = log
         self.count = count
-        self._procs: list[Any] = []
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._ready = [threading.Event() for _ in range(count)]
         _enable_multiprocess_metrics(metrics_dir)
 
     def ready(self) -> bool:
@@ -105,28 +101,38 @@ class Sequencers:
                 return True
         return False
 
+    def _watch_ready(self, k: int, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        if proc.stdout.readline() == READY:
+            self._ready[k].set()
+
     def run(self, stop: threading.Event) -> None:
         """Until `stop`; returns early (so the parent stops) if a worker dies."""
         for k in range(self.count):
-            p = self._ctx.Process(target=run_worker, args=(k, self._ready[k], self._stop_all, os.getpid()),
-                                  name=f"casestream-intake-sequencer-{k}")
-            p.start()
+            # A plain child process (not multiprocessing): it imports only what a sequencer needs,
+            # and its stderr is the parent's, so its JSON logs land in the same place.
+            p = subprocess.Popen([sys.executable, "-m", "intake.entrypoints.sequencers", str(k), str(os.getpid())],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+            threading.Thread(target=self._watch_ready, args=(k, p), name=f"ready-{k}", daemon=True).start()
             self._procs.append(p)
         self._log.info("sequencers_started", count=self.count, pids=[p.pid for p in self._procs])
         try:
             while not stop.wait(0.5):
-                dead = [(k, p.exitcode) for k, p in enumerate(self._procs) if not p.is_alive()]
+                dead = [(k, p.returncode) for k, p in enumerate(self._procs) if p.poll() is not None]
                 if dead:
                     self._log.error("sequencer_died", workers=[{"index": k, "exitcode": c} for k, c in dead])
                     return
         finally:
-            self._stop_all.set()
             for p in self._procs:
-                p.join(timeout=30)
-                if p.is_alive():
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in self._procs:
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
                     self._log.error("sequencer_kill", pid=p.pid)
                     p.kill()
-                    p.join(timeout=5)
+                    p.wait(timeout=5)
             _mark_dead(self._procs)
 
 
@@ -144,9 +150,13 @@ def _enable_multiprocess_metrics(metrics_dir: Path) -> None:
     MultiProcessCollector(REGISTRY, path=str(metrics_dir))
 
 
-def _mark_dead(procs: list[Any]) -> None:
+def _mark_dead(procs: list[subprocess.Popen[bytes]]) -> None:
     from prometheus_client import multiprocess
 
     for p in procs:
         if p.pid is not None:
             multiprocess.mark_process_dead(p.pid)
+
+
+if __name__ == "__main__":
+    run_worker(int(sys.argv[1]), int(sys.argv[2]), sys.stdout.fileno())
