@@ -35,6 +35,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from casectl import __version__
+from casectl.audit import fastverify
 from casectl.audit import keys as keymod
 from casectl.audit.chain import ChainError, ChainReport, ChainVerifier
 from casectl.audit.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency, verify_inclusion
@@ -317,7 +318,7 @@ class _Loaded:
     manifest: dict[str, Any]
     manifest_sha256: str
     tree: MerkleTree
-    records: list[tuple[str, int, int, str | None]]  # (topic, partition, offset, ce_id) per leaf
+    records: list[tuple[str, int, int, str | None]]  # (topic, partition, offset, ce_id) per leaf, if asked for
     report: ChainReport
     partitions: dict[str, dict[str, int]]
 
@@ -335,7 +336,11 @@ def _resolve_trusted(trusted: Any) -> str | None:
     return hashlib.sha256(Path(trusted).read_bytes()).hexdigest()
 
 
-def _load_and_verify(bundle_dir: Path, trusted_public_key: Any = None) -> _Loaded:
+def _load_and_verify(bundle_dir: Path, trusted_public_key: Any = None, *, want_records: bool = True,
+                     workers: int | None = None) -> _Loaded:
+    """Every check of a bundle; BundleError names the first problem. `records` is filled only with
+    want_records (verify_bundle does not need it); `workers`: processes for the data files (default:
+    by size and CPUs)."""
     d = Path(bundle_dir)
     for name in (EVENTS, DECODED, LEAVES, MANIFEST, HEAD_TXT, HEAD_SIG, HEAD_JSON, PUBKEY):
         if not (d / name).is_file():
@@ -395,7 +400,59 @@ def _load_and_verify(bundle_dir: Path, trusted_public_key: Any = None) -> _Loade
     if manifest.get("public_key_sha256") != pub_sha:
         raise BundleError(MANIFEST, f"does not name this key ({pub_sha})", field="public_key_sha256")
 
-    # 4. events: canonical lines, order, chains, leaves
+    # 4. events: canonical lines, order, chains, leaves (and 7a. decoded.jsonl, and the data files' digests)
+    #    The fast check vouches for all of these on a good bundle; on anything unusual it says Fallback
+    #    and the exact line-by-line check runs, which names the first problem.
+    try:
+        data = fastverify.check_data(d, EVENTS, DECODED, LEAVES, want_records=want_records, workers=workers)
+    except fastverify.Fallback:
+        data = None
+    if data is not None:
+        tree, recs, report, partitions = data.tree, data.records or [], data.report, data.partitions
+        digests = data.digests
+    else:
+        leaves, recs, report, partitions = _check_events_exact(d)
+        tree = MerkleTree(leaves)
+        del leaves
+        digests = {}
+
+    # 5. the tree
+    if tree.size != head.tree_size:
+        raise BundleError(EVENTS, f"has {tree.size} events, the signed tree size is {head.tree_size}")
+    if tree.root() != head.root_hash:
+        raise BundleError(EVENTS, f"Merkle root {tree.root().hex()} differs from the signed {head.root_hash.hex()}")
+
+    # 6. the manifest's numbers
+    checks: list[tuple[str, Any, Any]] = [
+        ("tree_size", manifest.get("tree_size"), tree.size),
+        ("counts", manifest.get("counts"), {"events": tree.size, "cases": len(report.cases), "partitions": len(partitions)}),
+        ("partitions", manifest.get("partitions"), partitions),
+    ]
+    cases = {
+        c.case_id: {"first_seq": c.first_seq, "last_seq": c.last_seq, "count": c.count,
+                     "anchor_prev_hash": c.anchor_prev_hash, "last_hash": c.last_hash}
+        for c in report.cases.values()
+    }
+    checks.append(("cases", manifest.get("cases"), cases))
+    for name, got, want in checks:
+        if got != want:
+            raise BundleError(MANIFEST, f"says {got!r}, the events give {want!r}", field=name)
+
+    # 7. decoded.jsonl lines match the events; and every file digest
+    if data is None:
+        _check_decoded_exact(d, recs)
+    for name, fld in _DIGEST_FIELDS.items():
+        got = digests.get(name) or (pub_sha if name == PUBKEY else _sha256_file(d / name))
+        if manifest.get(fld) != got:
+            raise BundleError(MANIFEST, f"{name} has sha256 {got}, the manifest says {manifest.get(fld)!r}", field=fld)
+
+    return _Loaded(head, sig, pub, pub_sha, manifest, manifest_sha, tree, recs, report, partitions)
+
+
+def _check_events_exact(
+    d: Path,
+) -> tuple[list[bytes], list[tuple[str, int, int, str | None]], ChainReport, dict[str, dict[str, int]]]:
+    """Step 4 line by line, the exact way: raises BundleError at the first bad line."""
     chains = ChainVerifier()
     leaves: list[bytes] = []
     recs: list[tuple[str, int, int, str | None]] = []
@@ -435,33 +492,11 @@ def _load_and_verify(bundle_dir: Path, trusted_public_key: Any = None) -> _Loade
         extra = lv.readline()
         if extra:
             raise BundleError(LEAVES, f"has more lines than {EVENTS} ({len(leaves)})", line=len(leaves) + 1)
+    return leaves, recs, chains.report, partitions
 
-    # 5. the tree
-    tree = MerkleTree(leaves)
-    del leaves
-    if tree.size != head.tree_size:
-        raise BundleError(EVENTS, f"has {tree.size} events, the signed tree size is {head.tree_size}")
-    if tree.root() != head.root_hash:
-        raise BundleError(EVENTS, f"Merkle root {tree.root().hex()} differs from the signed {head.root_hash.hex()}")
 
-    # 6. the manifest's numbers
-    report = chains.report
-    checks: list[tuple[str, Any, Any]] = [
-        ("tree_size", manifest.get("tree_size"), tree.size),
-        ("counts", manifest.get("counts"), {"events": tree.size, "cases": len(report.cases), "partitions": len(partitions)}),
-        ("partitions", manifest.get("partitions"), partitions),
-    ]
-    cases = {
-        c.case_id: {"first_seq": c.first_seq, "last_seq": c.last_seq, "count": c.count,
-                     "anchor_prev_hash": c.anchor_prev_hash, "last_hash": c.last_hash}
-        for c in report.cases.values()
-    }
-    checks.append(("cases", manifest.get("cases"), cases))
-    for name, got, want in checks:
-        if got != want:
-            raise BundleError(MANIFEST, f"says {got!r}, the events give {want!r}", field=name)
-
-    # 7. decoded.jsonl lines match the events; and every file digest
+def _check_decoded_exact(d: Path, recs: list[tuple[str, int, int, str | None]]) -> None:
+    """Step 7's decoded.jsonl check, the exact way."""
     with open(d / DECODED, "rb") as f:
         n = 0
         for n, raw in enumerate(f, 1):
@@ -473,12 +508,6 @@ def _load_and_verify(bundle_dir: Path, trusted_public_key: Any = None) -> _Loade
                 raise BundleError(DECODED, f"does not describe {EVENTS} line {n}", line=n)
         if n != len(recs):
             raise BundleError(DECODED, f"has {n} lines, {EVENTS} has {len(recs)}")
-    for name, fld in _DIGEST_FIELDS.items():
-        got = _sha256_file(d / name)
-        if manifest.get(fld) != got:
-            raise BundleError(MANIFEST, f"{name} has sha256 {got}, the manifest says {manifest.get(fld)!r}", field=fld)
-
-    return _Loaded(head, sig, pub, pub_sha, manifest, manifest_sha, tree, recs, report, partitions)
 
 
 def verify_bundle(
@@ -500,7 +529,7 @@ def verify_bundle(
     tree size must equal the root of the bundle's first m leaves; a larger one must
     carry a consistency proof from the bundle's tree to it.
     """
-    b = _load_and_verify(Path(bundle_dir), trusted_public_key)
+    b = _load_and_verify(Path(bundle_dir), trusted_public_key, want_records=False)
     result = VerifyResult(
         ok=True,
         tree_size=b.tree.size,

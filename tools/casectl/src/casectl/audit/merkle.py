@@ -9,7 +9,9 @@ The tree over n leaves splits at the largest power of two k < n
 neighbours and promoting an unpaired last node unchanged, gives the same tree;
 that is what `MerkleTree` stores, one level at a time, so every leaf hash is
 computed once and a tree of a million leaves costs about two million SHA-256
-calls. Proofs are read off the stored levels.
+calls. Proofs are read off the stored levels. Levels can also be built in parts
+(`build_levels` over ranges that start at multiples of 2^k, up to level k) and
+joined (`MerkleTree.from_levels`).
 
 The verifiers implement RFC 9162 section 2.1.3.2 (inclusion) and 2.1.4.2
 (consistency) and need nothing but the hashes.
@@ -43,22 +45,48 @@ def _largest_power_of_two_below(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+def build_levels(level0: bytes, up_to: int | None = None) -> list[bytes]:
+    """The tree's levels bottom-up, each as the concatenation of its 32-byte hashes: level 0 is
+    `level0` (the leaf hashes), and each next level pairs neighbours and promotes an unpaired last
+    node unchanged; stops at one node, or after level `up_to`."""
+    levels = [level0]
+    level = level0
+    sha = hashlib.sha256
+    while len(level) > HASH_SIZE and (up_to is None or len(levels) <= up_to):
+        pairs = len(level) // (2 * HASH_SIZE) * 2 * HASH_SIZE
+        nxt = b"".join([sha(NODE_PREFIX + level[i:i + 2 * HASH_SIZE]).digest() for i in range(0, pairs, 2 * HASH_SIZE)])
+        if pairs < len(level):
+            nxt += level[pairs:]
+        levels.append(nxt)
+        level = nxt
+    return levels
+
+
 class MerkleTree:
-    """An immutable RFC 6962 tree over already-hashed leaves."""
+    """An immutable RFC 6962 tree over already-hashed leaves.
+
+    Each level is kept as one bytes object (the concatenation of its 32-byte hashes)."""
 
     def __init__(self, leaf_hashes: Iterable[bytes]):
         level = list(leaf_hashes)
-        for i, h in enumerate(level):
-            if len(h) != HASH_SIZE:
-                raise ValueError(f"leaf hash {i} is {len(h)} bytes, expected {HASH_SIZE}")
-        self._levels: list[list[bytes]] = [level]
-        sha = hashlib.sha256
-        while len(level) > 1:
-            nxt = [sha(NODE_PREFIX + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
-            if len(level) % 2:
-                nxt.append(level[-1])
-            self._levels.append(nxt)
-            level = nxt
+        if any(len(h) != HASH_SIZE for h in level):
+            for i, h in enumerate(level):
+                if len(h) != HASH_SIZE:
+                    raise ValueError(f"leaf hash {i} is {len(h)} bytes, expected {HASH_SIZE}")
+        self._levels: list[bytes] = build_levels(b"".join(level))
+        self._leaf_list: list[bytes] | None = None
+
+    @classmethod
+    def from_levels(cls, levels: Sequence[bytes]) -> MerkleTree:
+        """A tree from its lowest levels as build_levels gives them (levels 0..k, for any k >= 0);
+        the levels above are computed. The caller vouches for the levels given."""
+        if not levels or len(levels[0]) % HASH_SIZE:
+            raise ValueError("level 0 must be a whole number of hashes")
+        top = next((j for j, lv in enumerate(levels) if len(lv) <= HASH_SIZE), len(levels) - 1)
+        tree = cls.__new__(cls)
+        tree._levels = list(levels[:top]) + build_levels(levels[top])  # a lone node is only promoted above
+        tree._leaf_list = None
+        return tree
 
     @classmethod
     def from_data(cls, leaves: Iterable[bytes]) -> MerkleTree:
@@ -66,14 +94,25 @@ class MerkleTree:
 
     @property
     def size(self) -> int:
-        return len(self._levels[0])
+        return len(self._levels[0]) // HASH_SIZE
+
+    def _node(self, level: int, index: int) -> bytes:
+        return self._levels[level][index * HASH_SIZE:(index + 1) * HASH_SIZE]
 
     def leaf(self, index: int) -> bytes:
-        return self._levels[0][index]
+        if not 0 <= index < self.size:
+            if -self.size <= index < 0:
+                index += self.size
+            else:
+                raise IndexError("leaf index out of range")
+        return self._node(0, index)
 
     @property
     def leaf_hashes(self) -> Sequence[bytes]:
-        return self._levels[0]
+        if self._leaf_list is None:
+            lv = self._levels[0]
+            self._leaf_list = [lv[i:i + HASH_SIZE] for i in range(0, len(lv), HASH_SIZE)]
+        return self._leaf_list
 
     def root(self, size: int | None = None) -> bytes:
         """MTH of the first `size` leaves (default: all)."""
@@ -89,7 +128,7 @@ class MerkleTree:
         width = end - start
         if width & (width - 1) == 0:  # a perfect subtree: stored
             level = width.bit_length() - 1
-            return self._levels[level][start >> level]
+            return self._node(level, start >> level)
         k = _largest_power_of_two_below(width)
         return node_hash(self._subtree(start, start + k), self._subtree(start + k, end))
 
