@@ -34,6 +34,7 @@ PHASE_SECONDS = Histogram("casestream_intake_phase_seconds", "Time per batch in 
 RESTORED = Gauge("casestream_intake_restored_events", "Events folded from the log at the last restore", ["partition"])
 GROUP_ID = topics.group("casestream-intake")
 TXN_TIMEOUT_S = 30.0
+CHECKPOINT_INTERVAL_S = 1.0
 
 
 def restore(checkpoints: CheckpointStore, bootstrap: str, partition: int, reader: Any = None) -> PartitionState:
@@ -98,6 +99,7 @@ class SequencerLoop:
         self._on_committed = on_committed
         self._max_batch = max_batch
         self._session_timeout_s = session_timeout_s
+        self._saved_at = 0.0
 
     # -- rebalance callbacks (librdkafka calls them from inside consume) --
 
@@ -114,8 +116,23 @@ class SequencerLoop:
         self.ready.set()
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        self._checkpoint(force=True)  # the next owner restores from here
         for tp in partitions:
             self.service.revoke(tp.partition)
+
+    def _checkpoint(self, force: bool = False) -> None:
+        """Save the partitions' state at most every CHECKPOINT_INTERVAL_S (and on revoke and stop).
+
+        Only ever called between batches, so the state is exactly the committed one. A later
+        checkpoint only means a longer tail to fold at restore; per batch it cost ~20% of the
+        sequencer's time."""
+        now = time.monotonic()
+        if not force and now - self._saved_at < CHECKPOINT_INTERVAL_S:
+            return
+        states = [s.state for s in self.service.sequencers.values()]
+        if states:
+            self.checkpoints.save(*states)
+        self._saved_at = now
 
     def run(self, stop: threading.Event) -> None:
         base = cskafka.fast_consumer_config(self.bootstrap)
@@ -147,6 +164,7 @@ class SequencerLoop:
                     self._process(batch, producer, consumer)
         finally:
             self.log.info("sequencer_stopping")
+            self._checkpoint(force=True)
             consumer.close()
             producer.flush(5)
 
@@ -154,10 +172,12 @@ class SequencerLoop:
         started = time.perf_counter()
         mine = self.service.sequencers
         records = []
+        last: dict[int, int] = {}  # the last inbound offset per partition (a batch is in offset order)
         for m in batch:
-            p = m.partition()
+            p, o = m.partition(), m.offset()
+            last[p] = o
             if p in mine:
-                records.append(InboundRecord(p, m.offset(), m.key(), m.value(), m.headers() or []))
+                records.append(InboundRecord(p, o, m.key(), m.value(), m.headers() or []))
         result = self.service.process(records, now=self.clock.now())
         processed = time.perf_counter()
         PHASE_SECONDS.labels("sequence").observe(processed - started)
@@ -184,9 +204,6 @@ class SequencerLoop:
                 r = fw.record
                 producer.produce(topics.INBOUND, key=r.key, value=r.value, partition=fw.partition,
                                  headers=r.headers + [("cs_forwarded_from", f"{r.partition}:{r.offset}".encode())])
-            last: dict[int, int] = {}
-            for m in batch:
-                last[m.partition()] = max(last.get(m.partition(), -1), m.offset())
             offsets = [TopicPartition(topics.INBOUND, p, o + 1) for p, o in last.items()]
             producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), TXN_TIMEOUT_S)
             producer.commit_transaction(TXN_TIMEOUT_S)
@@ -207,8 +224,7 @@ class SequencerLoop:
         for partition, offset in appended.items():
             st = self.service.sequencers[partition].state
             st.events_offset = max(st.events_offset, offset + 1)
-        touched = (self.service.sequencers.get(p) for p in last)
-        self.checkpoints.save(*(s.state for s in touched if s is not None))
+        self._checkpoint()
         PHASE_SECONDS.labels("checkpoint").observe(time.perf_counter() - committed)
         SEQUENCED.inc(sum(len(v) for v in result.appends.values()))
         DUPLICATES.inc(result.duplicates)
