@@ -148,7 +148,7 @@ class SequencerLoop:
         })
         producer.init_transactions(TXN_TIMEOUT_S)  # fences a previous incarnation, aborts its open transaction
         consumer = Consumer({
-            **base, "group.id": GROUP_ID, "enable.partition.eof": False, "fetch.wait.max.ms": 5,
+            **base, "group.id": GROUP_ID, "enable.partition.eof": False, "fetch.wait.max.ms": 100,
             "session.timeout.ms": int(self._session_timeout_s * 1000), "heartbeat.interval.ms": 1000,
             "max.poll.interval.ms": 300_000, "partition.assignment.strategy": "range",
         })

@@ -135,7 +135,7 @@ class ProjectionFeeder:
     def run(self, stop: threading.Event) -> None:
         from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition as CTP
 
-        c = cskafka.fast_consumer(self.bootstrap, **{"enable.partition.eof": False, "fetch.wait.max.ms": 5})
+        c = cskafka.fast_consumer(self.bootstrap, **{"enable.partition.eof": False, "fetch.wait.max.ms": 100})
         try:
             while True:  # right after a broker (re)start, leaders may not be elected yet
                 try:
