@@ -22,33 +22,79 @@ RPC_LATENCY = Histogram(
 RPC_TOTAL = Counter("casestream_grpc_server_handled_total", "gRPC calls handled", ["service", "method", "code"])
 
 
-class _Metrics(grpc.ServerInterceptor):
-    def intercept_service(self, continuation: Callable, details: grpc.HandlerCallDetails) -> Any:
-        handler = continuation(details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        _, service, method = details.method.split("/")
-        inner = handler.unary_unary
+class _Timer:
+    """The metrics of one method, label children resolved once."""
 
-        def timed(request: Any, context: grpc.ServicerContext) -> Any:
-            start = time.perf_counter()
-            code = "OK"
-            try:
-                return inner(request, context)
-            except Exception:
-                code = "ERROR"
-                raise
-            finally:
-                c = context.code() if hasattr(context, "code") else None
-                if c is not None and c != grpc.StatusCode.OK:
-                    code = c.name
-                RPC_LATENCY.labels(service, method).observe(time.perf_counter() - start)
-                RPC_TOTAL.labels(service, method, code).inc()
+    __slots__ = ("service", "method", "latency", "ok")
 
-        return grpc.unary_unary_rpc_method_handler(
-            timed, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+    def __init__(self, service: str, method: str) -> None:
+        self.service, self.method = service, method
+        self.latency = RPC_LATENCY.labels(service, method)
+        self.ok = RPC_TOTAL.labels(service, method, "OK")
+
+    def done(self, start: float, code: str) -> None:
+        self.latency.observe(time.perf_counter() - start)
+        (self.ok if code == "OK" else RPC_TOTAL.labels(self.service, self.method, code)).inc()
+
+
+def _instrument(handler: grpc.RpcMethodHandler, service: str, method: str) -> grpc.RpcMethodHandler:
+    """Time and count a unary method. Wrapped once, at registration: a server interceptor
+    would build a new handler and closure for every call."""
+    if handler.unary_unary is None:
+        return handler
+    inner = handler.unary_unary
+    timer = _Timer(service, method)
+
+    def timed(request: Any, context: grpc.ServicerContext) -> Any:
+        start = time.perf_counter()
+        code = "OK"
+        try:
+            return inner(request, context)
+        except Exception:
+            code = "ERROR"
+            raise
+        finally:
+            c = context.code()  # set by abort / set_code
+            if c is not None and c != grpc.StatusCode.OK:
+                code = c.name
+            timer.done(start, code)
+
+    return grpc.unary_unary_rpc_method_handler(
+        timed, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer)
+
+
+class _InstrumentedGeneric(grpc.GenericRpcHandler):
+    def __init__(self, inner: grpc.GenericRpcHandler) -> None:
+        self._inner = inner
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        h = self._handlers.get(details.method)
+        if h is None:
+            h = self._inner.service(details)
+            if h is None:  # not ours (unknown names are not kept)
+                return None
+            _, service, method = details.method.split("/")
+            h = self._handlers[details.method] = _instrument(h, service, method)
+        return h
+
+
+class _Registrar:
+    """The server as `register` and the generated add_*_to_server functions see it: every
+    handler is instrumented on its way in."""
+
+    def __init__(self, server: grpc.Server) -> None:
+        self._server = server
+
+    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers(tuple(_InstrumentedGeneric(h) for h in handlers))
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        self._server.add_registered_method_handlers(
+            service, {m: _instrument(h, service, m) for m, h in handlers.items()})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
 
 
 def abort_invalid(context: grpc.ServicerContext, field: str, description: str, code: str = "INVALID_ARGUMENT") -> NoReturn:
@@ -76,12 +122,13 @@ class GrpcServer:
         max_workers: int = 16,
     ) -> None:
         self.server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=max_workers), interceptors=[_Metrics()],
+            futures.ThreadPoolExecutor(max_workers=max_workers),
             options=[("grpc.max_receive_message_length", 4 * 1024 * 1024), ("grpc.so_reuseport", 0)],
         )
-        names = list(register(self.server))
+        registrar: Any = _Registrar(self.server)
+        names = list(register(registrar))
         self.health = health.HealthServicer(experimental_non_blocking=True)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, registrar)
         self.service_names = names
         # grpc's HealthServicer answers SERVING for "" from creation; a process is not ready
         # until its state is recovered, so every name starts NOT_SERVING.
