@@ -15,5 +15,7 @@ class IntakeSettings(CommonSettings):
     max_batch: int = 2000
     # Sequencer worker processes; 0 = one per inbound partition, at most 4 (see entrypoints/sequencers.py).
     sequencers: int = 0
+    # Each sequencer starts a Kafka transaction at most this often (see SequencerLoop).
+    txn_interval_ms: float = 20.0
     # How long a read with min_sequence may wait for the projection at most.
     max_read_wait_s: float = 10.0

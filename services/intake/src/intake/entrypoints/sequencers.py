@@ -65,7 +65,7 @@ def run_worker(index: int, parent_pid: int, ready_fd: int) -> None:
     service = SequencingService(Tokeniser(cfg.pii_key.encode()), topics.INBOUND, inbound_partitions)
     loop = SequencerLoop(bootstrap=cfg.kafka_bootstrap, instance_id=f"{cfg.instance_id}-s{index}", service=service,
                          checkpoints=checkpoints, clock=WallClock(), log=log, max_batch=cfg.max_batch,
-                         session_timeout_s=cfg.consumer_session_timeout_s)
+                         session_timeout_s=cfg.consumer_session_timeout_s, txn_interval_s=cfg.txn_interval_ms / 1000)
 
     def signal_ready() -> None:
         loop.ready.wait()
