@@ -182,13 +182,20 @@ def submit_latency(bootstrap: str, inbound: str, events: str, run: str, accounts
         p.produce(inbound, key=acct.encode(), value=workloads.inbound_json(run, i, acct, sent_ns=intended_ns))
         p.poll(0)
 
+    # Warm the producer first: a new client spends ~600 ms on metadata, connections and its
+    # producer id, and records sent meanwhile would time the client's start, not intake.
+    # The warm-up event carries no send time, so it is sequenced but not measured.
+    acct0 = workloads.account(0)
+    p.produce(inbound, key=acct0.encode(), value=workloads.inbound_json(f"{run}-warm", 0, acct0))
+    if p.flush(30):
+        raise RuntimeError("the paced producer could not reach the broker in 30 s")
     n, max_lag = paced(rate, seconds, send)
     if p.flush(30):
         raise RuntimeError("the paced producer could not deliver every record in 30 s")
     timeout = max(30.0, seconds * 6)
     deadline = time.monotonic() + timeout
     # end offsets count transaction markers too: they only say when to start reading
-    got = wait_total(bootstrap, events, sum(start.values()) + n, timeout=timeout)
+    got = wait_total(bootstrap, events, sum(start.values()) + n + 1, timeout=timeout)  # + the warm-up event
     while True:
         lat_ts: list[float] = []
         lat_seq: list[float] = []
