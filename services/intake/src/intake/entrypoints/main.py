@@ -7,7 +7,7 @@ import threading
 from casestream import kafka as cskafka, topics
 from casestream.grpc_server import GrpcServer, start_metrics
 from casestream.logging import configure_logging
-from casestream.runtime import run_threads, shutdown_event
+from casestream.runtime import freeze_gc, run_threads, shutdown_event
 from casestream.v1 import case_pb2, case_pb2_grpc, intake_pb2, intake_pb2_grpc
 
 from intake.adapters.projection import CaseProjection, ProjectionFeeder
@@ -48,6 +48,7 @@ def main() -> None:
         if not stop.is_set():
             server.set_serving(True)
             log.info("serving", port=server.port)
+            freeze_gc(stop)  # the projection only grows: keep the cycle collector off it
 
     threads = [threading.Thread(target=sequencers.run, args=(stop,), name="sequencers"),
                threading.Thread(target=feeder.run, args=(stop,), name="projection"),

@@ -42,7 +42,7 @@ def run_worker(index: int, parent_pid: int, ready_fd: int) -> None:
     from casestream.clock import WallClock
     from casestream.logging import configure_logging
     from casestream.pii import Tokeniser
-    from casestream.runtime import shutdown_event
+    from casestream.runtime import freeze_gc, shutdown_event
 
     from intake.adapters.checkpoint import CheckpointStore
     from intake.adapters.kafka_loop import SequencerLoop
@@ -73,6 +73,7 @@ def run_worker(index: int, parent_pid: int, ready_fd: int) -> None:
             os.write(ready_fd, READY)
         except OSError:  # the parent is gone; orphan_watch stops us
             pass
+        freeze_gc(stop)  # the sequencer state (cases, seen ids) only grows
 
     threading.Thread(target=signal_ready, name="ready", daemon=True).start()
     try:
