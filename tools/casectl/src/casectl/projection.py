@@ -300,18 +300,22 @@ class _Fold:
     def _add_columns(self, p: int, case_ids: list[str], seqs: list[int], types: list[str], times: list[str],
                      hashes: list[str], values: list[bytes], offsets: list[int]) -> None:
         """A batch with good headers, record by record."""
-        last, ev = self.last, self.ev
+        last = self.last
         rows: list[tuple[Any, ...]] = []
         for case_id, seq, typ, t, hh, value, off in zip(case_ids, seqs, types, times, hashes, values, offsets):
             prev = last.get(case_id)
-            if prev is None or prev[4] is None or prev[4] not in value:
-                ev.ParseFromString(value)
-                acc = (ev.account_id, _account_marker(ev.account_id))
-            else:
-                acc = prev[3], prev[4]
+            acc = self._account(prev, value)
             self._case(case_id, seq, typ, t, acc[0], hh, p, rows, prev, acc)
             rows.append((case_id, seq, typ, t, acc[0], hh, p, off))
         self.db.executemany(self.insert, rows)
+
+    def _account(self, prev: tuple[Any, ...] | None, value: bytes) -> tuple[str, bytes]:
+        """(account id, its field-7 bytes) of a record: the case's last ones while the body still
+        carries them, else decoded from the body."""
+        if prev is None or prev[4] is None or prev[4] not in value:
+            self.ev.ParseFromString(value)
+            return self.ev.account_id, _account_marker(self.ev.account_id)
+        return prev[3], prev[4]
 
     def _case(self, case_id: str, seq: int, typ: str, t: str, account: str, hh: str, p: int,
               rows: list[tuple[Any, ...]], prev: tuple[Any, ...] | None, acc: tuple[Any, Any]) -> None:
@@ -342,11 +346,7 @@ class _Fold:
                 t = h["ce_time"].decode()
                 hh = h["cs_hash"].decode()
                 prev = last.get(case_id)
-                if prev is None or prev[4] is None or prev[4] not in value:
-                    ev.ParseFromString(value)
-                    acc = (ev.account_id, _account_marker(ev.account_id))
-                else:
-                    acc = prev[3], prev[4]
+                acc = self._account(prev, value)
                 account = acc[0]
             except (KeyError, ValueError):
                 ev.ParseFromString(value)
