@@ -49,6 +49,20 @@ class Stack:
     def close(self) -> None:
         for p in reversed(list(self.procs.values())):
             p.stop()
+        self._delete_topics()
+
+    def _delete_topics(self) -> None:
+        """Best effort: a local broker slows down as thousands of test topics pile up."""
+        from confluent_kafka.admin import AdminClient
+
+        try:
+            admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
+            names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(self.ns)]
+            if names:
+                for f in admin.delete_topics(names, operation_timeout=30).values():
+                    f.result()
+        except Exception:
+            pass
 
 
 def wait_until(predicate: Any, timeout: float = 60.0, interval: float = 0.2, what: str = "condition",

@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=10.0, help="duration of each paced test")
     p.add_argument("--quick", action="store_true", help="small sizes for a smoke run (100k events)")
     p.add_argument("--only", default="", help="comma list of stages: limit,sequencing,latency,grpc,replay,verify,audit")
+    p.add_argument("--keep-topics", action="store_true",
+                   help="keep the run's topics (by default they are deleted: a broker slows down as thousands pile up)")
     p.add_argument("--out", default=os.environ.get("CASESTREAM_RUN_DIR", ".run"), help="run dir (JSON under bench/)")
     a = p.parse_args(argv)
     if a.quick:
@@ -226,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     (out_dir / f"bench-{ts}.json").write_text(data)
     (out_dir / "latest.json").write_text(data)
     console.print(f"wrote {out_dir / f'bench-{ts}.json'} and {out_dir / 'latest.json'}  ({total:.0f} s)")
+    if not a.keep_topics:
+        n = stages.delete_namespace(a.bootstrap, ns)
+        console.print(f"deleted the run's {n} topics (--keep-topics keeps them)")
 
 
 def _wait_projection(addr: str, case_ids: list[str]) -> None:

@@ -46,6 +46,18 @@ def create_topic(bootstrap: str, name: str, partitions: int, config: dict[str, s
         admin.close()
 
 
+def delete_namespace(bootstrap: str, ns: str) -> int:
+    """Delete every topic whose name starts with `ns`; how many."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(ns)]
+    if names:
+        for f in admin.delete_topics(names, operation_timeout=30).values():
+            f.result()
+    return len(names)
+
+
 def set_log_append_time(bootstrap: str, topic: str) -> None:
     """Broker timestamps (LogAppendTime) on the bench's events topic, so record timestamps are append times."""
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
