@@ -249,7 +249,8 @@ NOTES = [
     "limit: one kafka-python producer, acks=all, 1 KiB values, linger 5 ms, explicit partitions",
     "sequencing: structured-mode CloudEvents pre-loaded with intake stopped; rate = inbound events / "
     "(last - first append), broker LogAppendTime of the bench's events topic",
-    "latency: open-loop paced producer; latency = LogAppendTime of the events record - intended send time",
+    "latency: open-loop paced producer (confluent-kafka), after 10 s of unmeasured warm-up at the same rate; "
+    "latency = LogAppendTime of the events record - intended send time",
     "replay = casectl.projection.rebuild, log verify = casectl.logverify.verify_log, both fed by aiokafka "
     "(C record parsing); replay_kp = the same fold fed by aiokafka, on a sample",
     "replay/verify/audit: canonical records (envelope.build_event + seal) produced directly into a bench events "
