@@ -251,8 +251,9 @@ NOTES = [
     "(last - first append), broker LogAppendTime of the bench's events topic",
     "latency: open-loop paced producer (confluent-kafka), after 10 s of unmeasured warm-up at the same rate; "
     "latency = LogAppendTime of the events record - intended send time",
-    "replay = casectl.projection.rebuild, log verify = casectl.logverify.verify_log, both fed by aiokafka "
-    "(C record parsing); replay_kp = the same fold fed by aiokafka, on a sample",
+    "replay = casectl.replay.rebuild and log verify = casectl.replay.verify_log, the commands' own paths "
+    "(librdkafka reader; replay folds one partition per process); replay_kp = the single-process fold fed by "
+    "aiokafka, on a sample; audit verify = verify_bundle timed inside a fresh process, as the command runs",
     "replay/verify/audit: canonical records (envelope.build_event + seal) produced directly into a bench events "
     "topic, not through intake",
     "gRPC: open loop, one grpc.aio client thread sends every call at its scheduled time; p50/p99 = every successful "
