@@ -6,8 +6,8 @@ from intake.entrypoints.sequencers import worker_count
 
 
 @pytest.mark.parametrize("configured, partitions, want", [
-    (0, 3, 3),    # default: one per inbound partition
-    (0, 12, 4),   # ... at most 4
+    (0, 3, 1),    # default: one
+    (0, 12, 1),
     (0, 1, 1),
     (2, 3, 2),
     (8, 3, 3),    # never more than partitions: more would sit idle

@@ -13,7 +13,7 @@ class IntakeSettings(CommonSettings):
     grpc_port: int = 50051
     pii_key: str = DEV_PII_KEY
     max_batch: int = 2000
-    # Sequencer worker processes; 0 = one per inbound partition, at most 4 (see entrypoints/sequencers.py).
+    # Sequencer worker processes (0 = one; at most the inbound partitions; see entrypoints/sequencers.py).
     sequencers: int = 0
     # Each sequencer starts a Kafka transaction at most this often (see SequencerLoop); 0 = as
     # soon as records are there. 20 ms halves the broker's transaction load at 2,000 ev/s, but

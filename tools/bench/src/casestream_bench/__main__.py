@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     work = out_dir / ts
     work.mkdir(parents=True, exist_ok=True)
     env = {"CASESTREAM_KAFKA_BOOTSTRAP": a.bootstrap, "CASESTREAM_TOPIC_NAMESPACE": ns,
-           "CASESTREAM_LOG_LEVEL": "WARNING", "CASESTREAM_CLOCK": "wall"}
+           "CASESTREAM_LOG_LEVEL": "WARNING", "CASESTREAM_CLOCK": "wall",
+           "CASESTREAM_SEQUENCERS": str(a.partitions)}  # one sequencer per partition, for throughput
     os.environ.update(env)
     inbound, events = ns + "case.inbound.v1", ns + "case.events.v1"
     scratch, log_topic = ns + "bench.scratch", ns + "bench.events.v1"
@@ -247,6 +248,7 @@ def _wait_projection(addr: str, case_ids: list[str]) -> None:
 
 NOTES = [
     "limit: one kafka-python producer, acks=all, 1 KiB values, linger 5 ms, explicit partitions",
+    "intake runs one sequencer worker per partition (CASESTREAM_SEQUENCERS)",
     "sequencing: structured-mode CloudEvents pre-loaded with intake stopped; rate = inbound events / "
     "(last - first append), broker LogAppendTime of the bench's events topic",
     "latency: open-loop paced producer (confluent-kafka), after 10 s of unmeasured warm-up at the same rate; "
