@@ -78,6 +78,9 @@ def fast_consumer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
     return cfg
 
 
+PARTITION_EOF = -191  # confluent_kafka.KafkaError._PARTITION_EOF: a reader reached the end it can see
+
+
 def fast_consumer(bootstrap: str, **overrides: Any) -> Any:
     """A confluent_kafka.Consumer configured by `fast_consumer_config`."""
     from confluent_kafka import Consumer

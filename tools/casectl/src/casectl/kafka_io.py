@@ -34,7 +34,6 @@ class Span:
 
 
 FAST_BATCH = 5_000
-_PARTITION_EOF = -191  # confluent_kafka.KafkaError._PARTITION_EOF
 _error = methodcaller("error")
 
 
@@ -112,7 +111,7 @@ def scan_batches(
                 for m in msgs:
                     e = m.error()
                     if e is not None:
-                        if e.code() == _PARTITION_EOF:
+                        if e.code() == cskafka.PARTITION_EOF:
                             done = True
                             break
                         raise KafkaException(e)

@@ -42,24 +42,21 @@ def restore(checkpoints: CheckpointStore, bootstrap: str, partition: int, reader
 
     Read with the shared librdkafka reader (`reader`, or one made here): a rebalance restores
     every partition it assigns, and kafka-python took ~300 ms a partition just to connect."""
-    from confluent_kafka import KafkaException
-    from confluent_kafka import TopicPartition as CTP
-
     st = checkpoints.load(partition)
     c = reader or cskafka.fast_consumer(bootstrap)
     n = 0
     try:
-        _, end = c.get_watermark_offsets(CTP(topics.EVENTS, partition), timeout=10, cached=False)
+        _, end = c.get_watermark_offsets(TopicPartition(topics.EVENTS, partition), timeout=10, cached=False)
         if st.events_offset > end:  # the topic was recreated: this checkpoint describes another log
             st = PartitionState(partition)
         if st.events_offset < end:
-            c.assign([CTP(topics.EVENTS, partition, st.events_offset)])
+            c.assign([TopicPartition(topics.EVENTS, partition, st.events_offset)])
             done = False
             while not done:
                 for m in c.consume(num_messages=5000, timeout=1.0):
                     err = m.error()
                     if err is not None:
-                        if err.code() == _PARTITION_EOF:  # at the last stable offset: all that is committed
+                        if err.code() == cskafka.PARTITION_EOF:  # at the last stable offset: all that is committed
                             done = True
                             break
                         raise KafkaException(err)
@@ -78,9 +75,6 @@ def restore(checkpoints: CheckpointStore, bootstrap: str, partition: int, reader
     RESTORED.labels(str(partition)).set(n)
     checkpoints.save(st)
     return st
-
-
-_PARTITION_EOF = -191  # confluent_kafka.KafkaError._PARTITION_EOF
 
 
 class SequencerLoop:
@@ -107,6 +101,11 @@ class SequencerLoop:
     # -- rebalance callbacks (librdkafka calls them from inside consume) --
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        self._restore(partitions)
+        self.ready.set()
+
+    def _restore(self, partitions: list[Any]) -> None:
+        """Restore and take over each partition, through one reader for all of them."""
         reader = cskafka.fast_consumer(self.bootstrap)
         try:
             for tp in partitions:
@@ -116,7 +115,6 @@ class SequencerLoop:
                               events_offset=st.events_offset)
         finally:
             reader.close()
-        self.ready.set()
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
         self._checkpoint(force=True)  # the next owner restores from here
@@ -249,7 +247,6 @@ class SequencerLoop:
     def _rewind(self, consumer: Any) -> None:
         """After a failed transaction, the in-memory state ran ahead: rebuild it and re-read."""
         assigned = consumer.assignment()
-        for tp in assigned:
-            self.service.assign(restore(self.checkpoints, self.bootstrap, tp.partition))
+        self._restore(assigned)
         for tp in consumer.committed(assigned, timeout=10):
             consumer.seek(TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else 0))
