@@ -52,10 +52,7 @@ def build(cfg: BillingSettings, log: Any) -> BillingStream:
     fact_log = streaming.FactLog(account_to_facts)
 
     def recovered() -> bool:
-        # `completed` is set once and never cleared, so a later rebalance shows in the flags.
-        recovery = app.tables.recovery if app.tables else None
-        done = recovery is None or recovery.completed.is_set()
-        return done and not app.in_recovery and not app.rebalancing
+        return streaming.streams_ready(app)
 
     accounts = FactLogAccounts(fact_log, recovered)
     service = BillingService(accounts, policy)
