@@ -147,11 +147,6 @@ PER_ACCOUNT = Counter({"dunning_notice_issued": 2, "dunning_hold_placed": 1, "pa
                        "dunning_hold_released": 1, "dispute_resolved": 1})
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known race, open: after a kill -9, billing works off its backlog before its own earlier decisions "
-    "come back through intake, and decided differently for a few of 30 accounts in 1 of 3 fresh-clone "
-    "runs since intake's sequencer workers (2026-11-24); the fix belongs in billing (apply its own "
-    "pending decisions locally), see the stop-10 note"))
 def test_restart_mid_stream_loses_nothing_doubles_nothing_and_rebuilds_the_same_ledger(stack):
     accounts = [f"ACC-R{i:02d}" for i in range(30)]
     expected = sum(PER_ACCOUNT.values()) * len(accounts)
@@ -164,7 +159,13 @@ def test_restart_mid_stream_loses_nothing_doubles_nothing_and_rebuilds_the_same_
     assert producer.is_alive(), "the kill lands while facts are still being produced"
     producer.join()
     start_billing(stack, metrics_port=free_port())
-    wait_until(lambda: len(mine()) >= expected, timeout=60, what=f"{expected} decisions after the restart")
+    try:
+        wait_until(lambda: len(mine()) >= expected, timeout=60, what=f"{expected} decisions after the restart",
+                   stack=stack)
+    except AssertionError as exc:
+        ds = mine()
+        missing = {a: PER_ACCOUNT - Counter(d.kind for d in ds if d.fact.subject == a) for a in accounts}
+        raise AssertionError(f"{exc}\nmissing: { {a: dict(m) for a, m in missing.items() if m} }") from None
     time.sleep(1.5)  # a doubled decision would show up now
 
     ds = mine()
