@@ -171,6 +171,43 @@ def test_wall_clock_timers_fire_once_without_new_facts(stack_factory):
     assert len(sent) == 1, "an acknowledged timer decision is not re-sent every tick"
 
 
+def test_a_second_instance_takes_partitions_and_the_first_forgets_their_timers(stack_factory):
+    """Wall mode, two instances: promises kept on the instance that took the partition are not
+    breached by a stale copy left on the one that gave it up."""
+    from datetime import datetime, timedelta, timezone
+
+    from casestream.kafka import partition_for
+
+    stack = stack_factory()
+    stack.start("intake")
+    start_escalation(stack, CASESTREAM_CLOCK="wall")
+    first = stack.procs["escalation"]
+    intake = intake_pb2_grpc.IntakeServiceStub(grpc.insecure_channel(stack.grpc_addr("intake")))
+    now = datetime.now(timezone.utc)
+    due = now + timedelta(seconds=14)
+    stories = [Story(intake, f"ACC-MOVE-{i}") for i in range(8)]
+    for s in stories:
+        s.call(now.isoformat())
+        s.promise("p", now.isoformat(), due.isoformat(), by="a-01")
+    assert len({partition_for(s.case_id.encode(), stack.partitions) for s in stories}) == stack.partitions
+    try:
+        start_escalation(stack, CASESTREAM_CLOCK="wall", instance="1")  # a rebalance splits the partitions
+        kept_at = datetime.now(timezone.utc)
+        assert kept_at < due - timedelta(seconds=3), "the rebalance took too long for this test's timing"
+        for s in stories:
+            s.fact(kept_at.isoformat(), "promise.fulfilled", promise_ref=s.refs["p"])
+        time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()) + 4)  # timers tick every second
+        events = by_case(read_topic(stack.bootstrap, stack.events))
+        for s in stories:
+            mine = events.get(s.case_id, [])
+            assert [e.data["promise_ref"] for e in of(mine, "promise_kept")] == [s.refs["p"]], s.case_id
+            assert of(mine, "promise_breached") == [], (
+                f"{s.case_id}: breached by a stale copy after it was kept: "
+                f"{[(e.sequence, e.type.rsplit('.', 1)[-1], e.id) for e in mine]}\n{stack.logs(40)}")
+    finally:
+        first.stop()
+
+
 def test_decision_latency_on_the_real_broker(stack_factory):
     """Event sequenced -> decision sequenced, from CaseEvent.sequenced_at of both (cause_ref)."""
     stack = stack_factory()

@@ -62,3 +62,46 @@ def test_sla_view_reports_start_and_calendar():
     views = {v.name: v for v in live.sla("CASE-TEL-1")}
     assert views["first_response"].started_at == ny(2026, 11, 5, 8, 0)
     assert views["regulatory"].calendar is not None or views["regulatory"].basis == "calendar"
+
+
+def _two_cases():
+    _, history, _, _ = sequenced_history()
+    other = [replace(f, case_id="CASE-TEL-2", subject="ACC-OTHER") for f in history]
+    assert {f.subject for f in history} != {"ACC-OTHER"}
+    return history, other
+
+
+def test_released_cases_are_forgotten_and_their_timers_no_longer_fire():
+    """After partitions move, the instance that lost them keeps no copy to fire stale timers from."""
+    history, other = _two_cases()
+    service = EscalationService(InMemoryCaseRepository(), POLICY)
+    service.rehydrate(history + other)
+    later = service.repository.stream_time().replace(year=2031)
+    due = {d.case_id for d in EscalationService(service.repository, POLICY).advance(later)}
+    assert due == {"CASE-TEL-1", "CASE-TEL-2"}, "both cases have timers due by then"
+
+    service = EscalationService(InMemoryCaseRepository(), POLICY)
+    service.rehydrate(history + other)
+    mine = {history[-1].subject}
+    assert service.release(lambda subject: subject in mine) == 1
+    assert service.last_sequence("CASE-TEL-2") == 0
+    assert {d.case_id for d in service.advance(later)} == {"CASE-TEL-1"}
+    assert service.release(lambda subject: subject in mine) == 0, "releasing again changes nothing"
+
+
+def test_restore_all_folds_only_the_owned_cases():
+    from casestream.streaming import FactLog
+    from escalation.adapters.fact_log import restore_all
+    from escalation.adapters.progress import FoldProgress
+
+    history, other = _two_cases()
+    log = FactLog({})
+    for f in history + other:
+        log.append(f.case_id, f)
+    service, progress = EscalationService(InMemoryCaseRepository(), POLICY), FoldProgress()
+    logged = []
+    folded = restore_all(service, log, progress, type("L", (), {"info": lambda self, *a, **k: logged.append(k)})(),
+                         owns=lambda subject: subject == "ACC-OTHER")
+    assert folded == len(other) and logged == [{"cases": 1, "facts_folded": len(other)}]
+    assert service.last_sequence("CASE-TEL-1") == 0
+    assert progress.sequence("CASE-TEL-2") == other[-1].sequence

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from casestream.streaming import FactLog
 
@@ -17,9 +17,18 @@ def restore_case(service: EscalationService, log: FactLog, progress: FoldProgres
     return folded
 
 
-def restore_all(service: EscalationService, log: FactLog, progress: FoldProgress, logger: Any) -> int:
-    """Fold every recovered case (after table recovery, before the service answers)."""
-    keys = log.keys()
-    folded = sum(restore_case(service, log, progress, key) for key in keys)
-    logger.info("state_restored", cases=len(keys), facts_folded=folded)
+def restore_all(service: EscalationService, log: FactLog, progress: FoldProgress, logger: Any,
+                owns: Callable[[str], bool] = lambda subject: True) -> int:
+    """Fold every recovered case this instance owns (after table recovery, before it answers).
+
+    `owns` is asked about a case's subject: intake partitions case.events.v1 by it."""
+    cases = folded = 0
+    for key in log.keys():
+        facts = log.facts(key)
+        if not facts or not owns(facts[-1].subject):
+            continue
+        folded += service.rehydrate(facts)
+        progress.folded(key, service.last_sequence(key))
+        cases += 1
+    logger.info("state_restored", cases=cases, facts_folded=folded)
     return folded

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from ..domain.state import CaseState
 
@@ -16,6 +16,8 @@ class CaseRepository(Protocol):
     def save(self, state: CaseState) -> None: ...
 
     def all(self) -> Iterator[CaseState]: ...
+
+    def forget(self, gone: Callable[[CaseState], bool]) -> int: ...
 
     def stream_time(self) -> datetime | None: ...
 
@@ -35,6 +37,13 @@ class InMemoryCaseRepository:
 
     def all(self) -> Iterator[CaseState]:
         return iter(list(self._cases.values()))
+
+    def forget(self, gone: Callable[[CaseState], bool]) -> int:
+        """Drop every case `gone` is true of; how many."""
+        dropped = [case_id for case_id, state in self._cases.items() if gone(state)]
+        for case_id in dropped:
+            del self._cases[case_id]
+        return len(dropped)
 
     def stream_time(self) -> datetime | None:
         return self._stream_time

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Iterable, Literal
+from typing import Callable, Iterable, Literal
 
 from casestream.facts import Decision, Fact
 
@@ -87,6 +87,14 @@ class EscalationService:
             self.repository.save(evolve(state, fact, self.policy))
             folded += 1
         return folded
+
+    def release(self, owns: Callable[[str], bool]) -> int:
+        """Forget every case whose subject (the account its events are partitioned by) `owns`
+        says is no longer this instance's; how many.
+
+        After partitions move, another instance folds those cases and fires their
+        timers; a copy kept here would go stale and fire them again."""
+        return self.repository.forget(lambda state: not owns(state.subject))
 
     def last_sequence(self, case_id: str) -> int:
         """The highest sequence of `case_id` folded so far (0 if the case is unknown)."""
