@@ -21,10 +21,14 @@ from billing.service_layer.services import rebuild_account
 class FactLogAccounts:
     """AccountRepository: states cached in memory, rebuilt from a FactLog on a miss."""
 
-    def __init__(self, fact_log: FactLog, recovered: Callable[[], bool] = lambda: True) -> None:
+    def __init__(self, fact_log: FactLog, recovered: Callable[[], bool] = lambda: True,
+                 owns: Callable[[str], bool] = lambda account_id: True) -> None:
         self._log = fact_log
         # While the table is still recovering, a rebuilt state would miss facts: don't keep it.
         self._recovered = recovered
+        # The in-memory table keeps the keys of partitions given up to another instance,
+        # frozen at the hand-over: a global tick or the dunning timer must not act on them.
+        self._owns = owns
         self._states: dict[str, AccountState] = {}
         self._lock = threading.Lock()
 
@@ -44,9 +48,10 @@ class FactLogAccounts:
             self._states[state.account_id] = state
 
     def account_ids(self) -> list[str]:
+        """The accounts of this instance's partitions."""
         with self._lock:
             cached = set(self._states)
-        return sorted(cached | set(self._log.keys()))
+        return sorted(a for a in cached | set(self._log.keys()) if self._owns(a))
 
     def forget(self) -> None:
         """Drop the cache (partitions were revoked: another worker may now change these accounts)."""
