@@ -135,6 +135,17 @@ def events_topic(app: faust.App) -> Any:
                      value_serializer="raw", internal=False)
 
 
+def subject_owner(app: faust.App, events: Any, tps: Iterable[Any] | None = None) -> Callable[[str], bool]:
+    """Whether a subject's events are on this instance's partitions of `events` (or on `tps`').
+
+    Intake partitions case.events.v1 by subject (the account), so with several instances
+    a case or an account belongs to the one holding its subject's partition."""
+    name = events.get_topic_name()
+    mine = {tp.partition for tp in (app.consumer.assignment() if tps is None else tps) if tp.topic == name}
+    partitions = app.conf.topic_partitions
+    return lambda subject: cskafka.partition_for(subject.encode(), partitions) in mine
+
+
 def inbound_topic(app: faust.App) -> Any:
     return app.topic(topics.INBOUND, key_type=bytes, value_type=bytes, key_serializer="raw",
                      value_serializer="raw", internal=False)

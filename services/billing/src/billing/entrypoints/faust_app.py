@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 
-from casestream import kafka as cskafka, streaming
+from casestream import streaming
 from casestream.clock import WallClock
 
 from billing.adapters import metrics
@@ -54,10 +54,8 @@ def build(cfg: BillingSettings, log: Any) -> BillingStream:
     def recovered() -> bool:
         return streaming.streams_ready(app)
 
-    def owns(account_id: str) -> bool:
-        # Intake partitions case.events.v1 by subject, and an account's facts have it as subject.
-        mine = {tp.partition for tp in app.consumer.assignment() if tp.topic == events.get_topic_name()}
-        return cskafka.partition_for(account_id.encode(), app.conf.topic_partitions) in mine
+    def owns(account_id: str) -> bool:  # an account's facts have it as their subject
+        return streaming.subject_owner(app, events)(account_id)
 
     accounts = FactLogAccounts(fact_log, recovered, owns)
     service = BillingService(accounts, policy)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import faust
 
-from casestream import kafka as cskafka, streaming
+from casestream import streaming
 from casestream.facts import Decision
 
 from escalation.adapters.fact_log import restore_all, restore_case
@@ -41,29 +41,20 @@ def build(cfg: EscalationSettings, service: EscalationService, progress: FoldPro
     fact_log = streaming.FactLog(case_to_facts)
     recent = RecentlySubmitted(cfg.resubmit_after_s)
 
-    # ---- ownership: the cases of this instance's partitions of case.events.v1, and no others.
-    # Intake partitions a case's events by its subject (the account), so ownership is by subject.
-    partitions = app.conf.topic_partitions
-
-    def owns(mine: set[int]) -> Callable[[str], bool]:
-        return lambda subject: cskafka.partition_for(subject.encode(), partitions) in mine
-
-    def events_partitions(tps: Any) -> set[int]:
-        return {tp.partition for tp in tps or () if tp.topic == events.get_topic_name()}
-
+    # ---- ownership: the cases of this instance's partitions of case.events.v1, and no others
     @case_to_facts.on_recover
     async def _rehydrate() -> None:
-        mine = owns(events_partitions(app.consumer.assignment()))
-        released = service.release(mine)
-        FACTS_FOLDED.labels("rehydrated").inc(restore_all(service, fact_log, progress, log, mine))
+        owns = streaming.subject_owner(app, events)
+        released = service.release(owns)
+        FACTS_FOLDED.labels("rehydrated").inc(restore_all(service, fact_log, progress, log, owns))
         if released:
             log.info("cases_released", cases=released)
 
     @app.on_partitions_revoked.connect
     async def _revoked(_app: Any, revoked: Any = None, **_: Any) -> None:
-        gone = owns(events_partitions(revoked))
+        gone = streaming.subject_owner(app, events, revoked or ())
         if released := service.release(lambda subject: not gone(subject)):
-            log.info("cases_released", partitions=sorted(events_partitions(revoked)), cases=released)
+            log.info("cases_released", cases=released)
 
     async def submit(decisions: list[Decision]) -> None:
         """Send until the broker has them all; an unacked decision must never be forgotten."""
