@@ -81,3 +81,35 @@ def test_a_message_interrupted_mid_send_is_reported_failed_not_resent(tmp_path):
     by_channel = {d.data["channel"]: d for d in decisions}
     assert email.sent == [] and len(webhook.sent) == 1
     assert by_channel["email"].data["reason"].startswith("interrupted")
+
+
+def test_cases_of_partitions_given_up_are_forgotten_and_send_no_reminder():
+    """After partitions move, only the new owner reminds; a stale copy here would remind again."""
+    from notify.adapters.case_facts import CaseFacts, Rehydrator
+
+    def made(case_id, account):
+        return fact(3, "casestream.promise.made", {"promised_by": "a-17", "what": "restore dial tone",
+                                                   "due": "2026-11-02T18:00:00Z"}, case_id=case_id, account=account)
+
+    log = CaseFacts({})
+    for case_id, account in (("C-1", "ACC-MINE"), ("C-2", "ACC-GONE")):
+        for f in opening(case_id, account) + [made(case_id, account)]:
+            log.append(case_id, f)
+    mine = lambda subject: subject == "ACC-MINE"  # noqa: E731
+
+    svc, email, _ = service()
+    both = Rehydrator(log, svc, lambda facts: T0)
+    assert both.ensure_all() == 6
+    assert {d.case_id for d in svc.tick(T0 + 4.5 * H)} == {"C-1", "C-2"}, "both reminders are due by then"
+
+    svc, email, _ = service()
+    rehydrator = Rehydrator(log, svc, lambda facts: T0)
+    assert rehydrator.ensure_all(mine) == 3 and svc.case("C-2") is None
+    assert [d.case_id for d in svc.tick(T0 + 4.5 * H)] == ["C-1"]
+
+    svc, email, _ = service()
+    rehydrator = Rehydrator(log, svc, lambda facts: T0)
+    rehydrator.ensure_all()
+    assert rehydrator.release(mine) == ["C-2"] and svc.case("C-2") is None and svc.case("C-1") is not None
+    assert [d.case_id for d in svc.tick(T0 + 4.5 * H)] == ["C-1"]
+    assert rehydrator.ensure("C-2") == 3, "a case that comes back is folded again"

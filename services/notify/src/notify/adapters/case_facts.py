@@ -23,6 +23,11 @@ class CaseFacts(FactLog):
         facts = self._table.get(case_id) or []
         return int(facts[-1]["sequence"]) if facts else 0
 
+    def subject(self, case_id: str) -> str:
+        """The subject (account) of the case's latest recorded fact; "" if none."""
+        facts = self._table.get(case_id) or []
+        return str(facts[-1].get("subject") or "") if facts else ""
+
     def is_folded(self, fact: Fact) -> bool:
         """True if `fact` was folded before (a redelivery after a restart or a rebalance)."""
         return fact.sequence <= self.last_sequence(fact.case_id)
@@ -54,8 +59,17 @@ class Rehydrator:
             self.outbox.extend(pending)
         return len(facts)
 
-    def ensure_all(self) -> int:
-        return sum(self.ensure(k) for k in self._cases.keys())
+    def ensure_all(self, owns: Callable[[str], bool] = lambda subject: True) -> int:
+        """Fold every recorded case whose subject `owns` says is this instance's."""
+        return sum(self.ensure(k) for k in self._cases.keys() if owns(self._cases.subject(k)))
+
+    def release(self, owns: Callable[[str], bool]) -> list[str]:
+        """Forget the cases whose subject is no longer this instance's (partitions moved):
+        their state, deferred messages and reminders now belong to another instance."""
+        gone = [k for k in self._done if not owns(self._cases.subject(k))]
+        self._service.forget(gone)
+        self._done.difference_update(gone)
+        return gone
 
     def take_outbox(self) -> list[Decision]:
         with self._lock:

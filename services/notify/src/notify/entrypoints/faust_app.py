@@ -127,17 +127,25 @@ def create_app(cfg: NotifySettings, service: NotifyService, log: Any) -> tuple[f
                          decisions=[d.type for d in decisions])
             cases.append(fact.case_id, fact)  # only after the decisions are durable
 
-    @app.task
-    async def rehydrate_all() -> None:
-        while not (app.tables.recovery.completed.is_set() and app.consumer.assignment()):
-            await asyncio.sleep(0.1)
-        folded = await worker.run(worker.rehydrator.ensure_all)
+    # ---- ownership: the cases of this instance's partitions of case.events.v1, and no others
+    @case_to_facts.on_recover
+    async def rehydrate_owned() -> None:
+        owns = streaming.subject_owner(app, events)
+        released = await worker.run(worker.rehydrator.release, owns)
+        folded = await worker.run(worker.rehydrator.ensure_all, owns)
         FACTS_FOLDED.labels("rehydrated").inc(folded)
-        log.info("rehydrated", facts=folded, cases=len(cases.keys()))
+        log.info("rehydrated", facts=folded, cases=len(cases.keys()), released=len(released))
+
+    @app.on_partitions_revoked.connect
+    async def _revoked(_app: Any, revoked: Any = None, **_: Any) -> None:
+        gone = streaming.subject_owner(app, events, revoked or ())
+        released = await worker.run(worker.rehydrator.release, lambda subject: not gone(subject))
+        if released:
+            log.info("cases_released", cases=len(released))
 
     @app.timer(interval=1.0)
     async def time_passes() -> None:
-        if not app.tables.recovery.completed.is_set():
+        if not streaming.streams_ready(app):  # mid-rebalance, held cases may be another instance's
             return
         decisions = await worker.run(worker.tick)
         if decisions:

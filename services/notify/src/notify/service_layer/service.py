@@ -152,6 +152,14 @@ class NotifyService:
                     pending.append(self._decision_from_record(rec, account))
         return pending
 
+    def forget(self, case_ids: Iterable[str]) -> None:
+        """Drop these cases' state and deferred messages (another instance owns them now)."""
+        gone = set(case_ids)
+        for case_id in gone:
+            self._cases.pop(case_id, None)
+        self._last_data = {k: v for k, v in self._last_data.items() if k[0] not in gone}
+        self._deferred = {mid: n for mid, n in self._deferred.items() if n.case_id not in gone}
+
     def deliveries(self, case_id: str) -> list[DeliveryRecord]:
         """What this case's customer and staff were sent, failed to be sent, or will be sent."""
         return self.store.for_case(case_id)
