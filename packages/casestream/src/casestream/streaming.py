@@ -216,6 +216,11 @@ class FactLog:
     def keys(self) -> list[str]:
         return list(self._table.keys())
 
+    def subject(self, key: str) -> str:
+        """The subject (account) of the key's latest recorded fact, without decoding the rest; "" if none."""
+        facts = self._table.get(key) or []
+        return str(facts[-1].get("subject") or "") if facts else ""
+
 
 def serve_with_grpc(
     app: faust.App, start_grpc: Callable[[], Any], log: Any, loglevel: str = "WARNING",
@@ -230,9 +235,7 @@ def serve_with_grpc(
     @app.task
     async def _mark_serving() -> None:
         while True:
-            recovery = app.tables.recovery if app.tables else None
-            done = recovery is None or recovery.completed.is_set()
-            if done and app.consumer.assignment() and not app.rebalancing:
+            if streams_ready(app) and app.consumer.assignment():
                 server.set_serving(True)
                 log.info("serving", port=server.port)
                 return

@@ -402,6 +402,16 @@ def _tmp_for(store: Path) -> Path:
     return store.with_name(f".{store.name}.{os.getpid()}.tmp")
 
 
+def _fold_all(db: sqlite3.Connection, batches: Iterable[list[Any]], topic: str, indexes: bool) -> "_Fold":
+    """Every batch through one `_Fold` into `db`, with the cycle collector paused."""
+    with _gc_paused():
+        fold = _Fold(db, topic)
+        for msgs in batches:
+            fold.add(msgs)
+        fold.finish(indexes=indexes)
+    return fold
+
+
 def rebuild_batches(batches: Iterable[list[Any]], store: Path, topic: str) -> RebuildResult:
     """`rebuild` over batches of confluent_kafka.Message (see `kafka_io.scan_batches`)."""
     assert _EVENTS_NOKEY != SCHEMA
@@ -410,11 +420,7 @@ def rebuild_batches(batches: Iterable[list[Any]], store: Path, topic: str) -> Re
     t0 = time.perf_counter()
     db = _open_tmp(tmp)
     try:
-        with _gc_paused():
-            fold = _Fold(db, topic)
-            for msgs in batches:
-                fold.add(msgs)
-            fold.finish()
+        fold = _fold_all(db, batches, topic, indexes=True)
     except BaseException:
         db.close()
         tmp.unlink(missing_ok=True)
@@ -448,11 +454,7 @@ def fold_part(batches: Iterable[list[Any]], path: Path, topic: str, partition: i
     a (case, seq) repeated)."""
     db = _open_tmp(path)
     try:
-        with _gc_paused():
-            fold = _Fold(db, topic)
-            for msgs in batches:
-                fold.add(msgs)
-            fold.finish(indexes=False)
+        fold = _fold_all(db, batches, topic, indexes=False)
         rows, max_rowid = db.execute("SELECT count(*), coalesce(max(rowid), 0) FROM events").fetchone()
     except BaseException:
         db.close()

@@ -22,13 +22,7 @@ def restore_all(service: EscalationService, log: FactLog, progress: FoldProgress
     """Fold every recovered case this instance owns (after table recovery, before it answers).
 
     `owns` is asked about a case's subject: intake partitions case.events.v1 by it."""
-    cases = folded = 0
-    for key in log.keys():
-        facts = log.facts(key)
-        if not facts or not owns(facts[-1].subject):
-            continue
-        folded += service.rehydrate(facts)
-        progress.folded(key, service.last_sequence(key))
-        cases += 1
-    logger.info("state_restored", cases=cases, facts_folded=folded)
+    keys = [key for key in log.keys() if owns(log.subject(key))]
+    folded = sum(restore_case(service, log, progress, key) for key in keys)
+    logger.info("state_restored", cases=len(keys), facts_folded=folded)
     return folded

@@ -23,11 +23,6 @@ class CaseFacts(FactLog):
         facts = self._table.get(case_id) or []
         return int(facts[-1]["sequence"]) if facts else 0
 
-    def subject(self, case_id: str) -> str:
-        """The subject (account) of the case's latest recorded fact; "" if none."""
-        facts = self._table.get(case_id) or []
-        return str(facts[-1].get("subject") or "") if facts else ""
-
     def is_folded(self, fact: Fact) -> bool:
         """True if `fact` was folded before (a redelivery after a restart or a rebalance)."""
         return fact.sequence <= self.last_sequence(fact.case_id)
